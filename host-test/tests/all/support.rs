@@ -1,0 +1,149 @@
+//! Shared helpers: one engine, each artifact compiled once, and a small typed
+//! view of one instance (arena calls, bounds-checked memory access).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+use wasmtime::{
+    Engine, Instance, Memory, Module, Result, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
+    WasmParams, WasmResults,
+};
+
+/// Wasm pages are 64 KiB.
+pub const PAGE: u64 = 65536;
+
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(Engine::default)
+}
+
+/// Where `cargo xtask build` leaves the artifacts.
+pub fn artifact_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/guests")
+        .join(format!("{name}.wasm"))
+}
+
+/// The compiled artifact `target/guests/{name}.wasm`, compiled once per test process.
+pub fn artifact(name: &str) -> Result<Module> {
+    static MODULES: OnceLock<Mutex<HashMap<String, Module>>> = OnceLock::new();
+    let mut modules = MODULES.get_or_init(Default::default).lock().unwrap();
+    if let Some(module) = modules.get(name) {
+        return Ok(module.clone());
+    }
+    let path = artifact_path(name);
+    let bytes = std::fs::read(&path).map_err(|err| {
+        wasmtime::format_err!(
+            "cannot read the guest artifact {}: {err}; run `cargo xtask build` first",
+            path.display()
+        )
+    })?;
+    let module = Module::new(engine(), bytes)?;
+    modules.insert(name.to_owned(), module.clone());
+    Ok(module)
+}
+
+/// A module from inline WAT, for ABI edge cases.
+pub fn wat(source: &str) -> Result<Module> {
+    Module::new(engine(), source)
+}
+
+/// One instance in its own store, with an optional cap on linear memory.
+pub struct Guest {
+    pub store: Store<StoreLimits>,
+    pub instance: Instance,
+    pub memory: Memory,
+}
+
+impl Guest {
+    /// Instantiates the artifact `name` with no memory cap beyond wasm32's 4 GiB.
+    pub fn new(name: &str) -> Result<Self> {
+        Self::from_module(&artifact(name)?, None)
+    }
+
+    /// Instantiates `module`; `max_memory` caps linear memory in bytes, so `memory.grow` fails past it.
+    pub fn from_module(module: &Module, max_memory: Option<usize>) -> Result<Self> {
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(bytes) = max_memory {
+            limits = limits.memory_size(bytes);
+        }
+        let mut store = Store::new(engine(), limits.build());
+        store.limiter(|limits| limits);
+        let instance = Instance::new(&mut store, module, &[])?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| wasmtime::format_err!("the guest exports no `memory`"))?;
+        Ok(Self { store, instance, memory })
+    }
+
+    pub fn func<P: WasmParams, R: WasmResults>(&mut self, name: &str) -> Result<TypedFunc<P, R>> {
+        self.instance.get_typed_func(&mut self.store, name)
+    }
+
+    pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> Result<R> {
+        let func = self.func::<P, R>(name)?;
+        func.call(&mut self.store, params)
+    }
+
+    /// `bump_alloc(size)`: 0 means the arena could not serve the request.
+    pub fn alloc(&mut self, size: u32) -> Result<u32> {
+        self.call("bump_alloc", size)
+    }
+
+    pub fn reset(&mut self) -> Result<()> {
+        self.call("bump_reset", ())
+    }
+
+    /// Allocates room for `bytes` in the arena and copies them in.
+    pub fn alloc_bytes(&mut self, bytes: &[u8]) -> Result<u32> {
+        let ptr = self.alloc(u32::try_from(bytes.len())?)?;
+        wasmtime::ensure!(ptr != 0, "bump_alloc({}) returned 0", bytes.len());
+        self.write(ptr, bytes)?;
+        Ok(ptr)
+    }
+
+    pub fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<()> {
+        self.memory.write(&mut self.store, ptr as usize, bytes)?;
+        Ok(())
+    }
+
+    pub fn read(&self, ptr: u32, len: usize) -> Result<Vec<u8>> {
+        let mut out = vec![0; len];
+        self.memory.read(&self.store, ptr as usize, &mut out)?;
+        Ok(out)
+    }
+
+    /// All of linear memory, stack and arena alike.
+    pub fn memory_bytes(&self) -> &[u8] {
+        self.memory.data(&self.store)
+    }
+
+    pub fn memory_size(&self) -> u64 {
+        self.memory.data_size(&self.store) as u64
+    }
+
+    /// Grows linear memory from the host so the arena's next region starts at `addr` or above.
+    pub fn grow_memory_to(&mut self, addr: u64) -> Result<()> {
+        let current = self.memory_size();
+        if addr > current {
+            self.memory.grow(&mut self.store, (addr - current).div_ceil(PAGE))?;
+        }
+        Ok(())
+    }
+}
+
+/// Finds `needle` anywhere in `haystack`: the secret-scan primitive.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A seed for property tests, printed so a failure can be replayed with `HOST_TEST_SEED`.
+pub fn seed(test: &str) -> u64 {
+    let seed = std::env::var("HOST_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    println!("{test}: HOST_TEST_SEED={seed}");
+    seed
+}

@@ -1,0 +1,59 @@
+//! `cargo xtask TASK`: the workspace's tasks, one module each.
+
+mod artifact;
+mod build;
+mod cmd;
+mod flags;
+mod guests;
+mod manifest;
+mod python;
+mod setup;
+mod test;
+mod toolchain;
+mod wheel;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask TASK [OPTIONS]
+
+tasks:
+  setup                         install what builds and tests need (idempotent)
+  build [--guest NAME] [--out DIR] [--profile size|speed]
+                                build, optimise and validate every guest into target/guests/,
+                                write manifest.json and the Python wheel into target/wheels/
+  test                          unit tests, build, host tests, Python tests, clippy, fmt, ruff
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = args
+        .split_first()
+        .map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
+    let result = match task {
+        "setup" => setup::run(rest),
+        "build" => build::run(rest),
+        "test" => test::run(rest),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root, wherever cargo was started from.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}

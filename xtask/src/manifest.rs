@@ -1,0 +1,61 @@
+//! `target/guests/manifest.json`: what each artifact is, so a user can check a blob against a build.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::ExportInfo;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Tool versions of the latest build.
+    pub tools: BTreeMap<String, String>,
+    pub guests: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    pub name: String,
+    pub file: String,
+    pub profile: String,
+    pub bytes: usize,
+    pub sha256: String,
+    pub ship: bool,
+    pub exports: Vec<ExportInfo>,
+}
+
+impl Manifest {
+    /// The manifest at `path`; a missing or unreadable one starts afresh (it is derived data).
+    pub fn load(path: &Path) -> Self {
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Replaces the entries of the guests just built, keeping the others'.
+    pub fn merge(&mut self, built: impl IntoIterator<Item = Entry>) {
+        for entry in built {
+            self.guests.retain(|g| g.name != entry.name);
+            self.guests.push(entry);
+        }
+        self.guests.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+
+    /// Only what ships in the Python package.
+    pub fn shipped(&self) -> Self {
+        Self {
+            tools: self.tools.clone(),
+            guests: self.guests.iter().filter(|g| g.ship).cloned().collect(),
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let mut json = serde_json::to_string_pretty(self)?;
+        json.push('\n');
+        crate::build::write_if_changed(path, json.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))
+    }
+}

@@ -1,0 +1,83 @@
+//! The project's Python virtual environment (`target/venv`) for the Python tests.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::cmd::{first_found, Cmd};
+use crate::project_root;
+use crate::setup::apt_install;
+
+const PIP_LIMIT: Duration = Duration::from_secs(900);
+
+pub fn package_dir() -> PathBuf {
+    project_root().join("python")
+}
+
+pub fn venv_dir() -> PathBuf {
+    project_root().join("target/venv")
+}
+
+pub fn venv_bin(tool: &str) -> PathBuf {
+    venv_dir().join("bin").join(tool)
+}
+
+fn requirements() -> Vec<PathBuf> {
+    ["requirements-test.txt"]
+        .iter()
+        .map(|name| package_dir().join(name))
+        .filter(|path| path.is_file())
+        .collect()
+}
+
+/// Creates the venv and installs the test requirements; a no-op when they haven't changed.
+pub fn ensure_venv() -> Result<()> {
+    if !package_dir().is_dir() {
+        return Ok(());
+    }
+    let python = venv_bin("python");
+    if !python.is_file() {
+        let system = match first_found(&["python3"]) {
+            Some(python) if Cmd::new(&python).args(["-m", "venv", "--help"]).succeeds() => python,
+            _ => {
+                apt_install(&["python3", "python3-venv"])?;
+                "python3".into()
+            }
+        };
+        Cmd::new(system)
+            .args(["-m", "venv"])
+            .arg(venv_dir())
+            .run()?;
+    }
+
+    let requirements = requirements();
+    let mut digest = Sha256::new();
+    for path in &requirements {
+        digest.update(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
+    }
+    let wanted = format!("{:x}", digest.finalize());
+    let stamp = venv_dir().join(".requirements.sha256");
+    if std::fs::read_to_string(&stamp).is_ok_and(|have| have == wanted) {
+        return Ok(());
+    }
+    let mut pip = Cmd::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--timeout",
+            "60",
+        ])
+        .timeout(PIP_LIMIT)
+        .fix("check that PyPI is reachable, then run `cargo xtask setup` again");
+    for path in &requirements {
+        pip = pip.arg("-r").arg(path);
+    }
+    pip.run()?;
+    std::fs::write(stamp, wanted)?;
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! Finds the tools a guest build needs, or says which OS packages provide the missing ones.
+
+use std::path::{Path, PathBuf};
+
+use crate::cmd::{first_found, Cmd};
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// How Rust guests get a wasm32 `core`/`alloc`.
+#[derive(Debug, Clone)]
+pub enum RustWasm {
+    /// The default toolchain ships a wasm32 std (e.g. `rustup target add` worked).
+    Installed,
+    /// Debian's `rustc-web` plus its source: `core`/`alloc` are built with `-Zbuild-std`.
+    BuildStd { rustc: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    pub rust: RustWasm,
+    pub clang: PathBuf,
+    pub wasm_ld: PathBuf,
+    pub llvm_ar: PathBuf,
+    pub wasm_opt: PathBuf,
+}
+
+/// What is missing, as the Debian packages that provide it.
+pub struct Missing {
+    pub what: Vec<&'static str>,
+    pub packages: Vec<&'static str>,
+}
+
+impl Missing {
+    fn need<T>(
+        &mut self,
+        found: Option<T>,
+        what: &'static str,
+        packages: &[&'static str],
+    ) -> Option<T> {
+        if found.is_none() {
+            self.what.push(what);
+            for package in packages {
+                if !self.packages.contains(package) {
+                    self.packages.push(package);
+                }
+            }
+        }
+        found
+    }
+}
+
+const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
+
+impl Toolchain {
+    pub fn detect() -> Result<Self, Missing> {
+        let mut missing = Missing {
+            what: Vec::new(),
+            packages: Vec::new(),
+        };
+        let rust = missing.need(
+            detect_rust_wasm(),
+            "a wasm32 Rust std, or rustc-web and its source",
+            &["rustc-web", "rust-web-src"],
+        );
+        let clang = missing.need(first_found(&["clang-19", "clang"]), "clang", &["clang-19"]);
+        let wasm_ld = missing.need(
+            first_found(&["wasm-ld-19", "wasm-ld", "/usr/lib/llvm-19/bin/wasm-ld"]),
+            "wasm-ld",
+            &["lld-19"],
+        );
+        let llvm_ar = missing.need(
+            first_found(&["llvm-ar-19", "llvm-ar"]),
+            "llvm-ar",
+            &["llvm-19"],
+        );
+        let wasm_opt = missing.need(
+            first_found(&["wasm-opt"]),
+            "wasm-opt (binaryen)",
+            &["binaryen"],
+        );
+        missing.need(first_found(&["wasm-objdump"]), "wabt", &["wabt"]);
+
+        match (rust, clang, wasm_ld, llvm_ar, wasm_opt) {
+            (Some(rust), Some(clang), Some(wasm_ld), Some(llvm_ar), Some(wasm_opt)) => Ok(Self {
+                rust,
+                clang,
+                wasm_ld,
+                llvm_ar,
+                wasm_opt,
+            }),
+            _ => Err(missing),
+        }
+    }
+
+    /// Versions recorded in the manifest, so an artifact can be traced to what made it.
+    pub fn versions(&self) -> Vec<(&'static str, String)> {
+        let rustc = match &self.rust {
+            RustWasm::Installed => {
+                PathBuf::from(std::env::var_os("RUSTC").unwrap_or("rustc".into()))
+            }
+            RustWasm::BuildStd { rustc } => rustc.clone(),
+        };
+        let version = |program: &Path| {
+            Cmd::new(program)
+                .arg("--version")
+                .quiet()
+                .read()
+                .map(|out| out.lines().next().unwrap_or_default().to_owned())
+                .unwrap_or_else(|_| "unknown".to_owned())
+        };
+        vec![
+            ("rustc", version(&rustc)),
+            ("clang", version(&self.clang)),
+            ("wasm-ld", version(&self.wasm_ld)),
+            ("wasm-opt", version(&self.wasm_opt)),
+        ]
+    }
+}
+
+/// The default rustc's own wasm32 std when it has one (preferred), else Debian's rustc-web
+/// when its `core` source is installed for `-Zbuild-std`.
+fn detect_rust_wasm() -> Option<RustWasm> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let libdir = Cmd::new(&rustc)
+        .args(["--print", "target-libdir", "--target", WASM_TARGET])
+        .quiet()
+        .read()
+        .ok()?;
+    if has_core(Path::new(&libdir)) {
+        return Some(RustWasm::Installed);
+    }
+    let sysroot = Cmd::new(DEBIAN_RUSTC)
+        .args(["--print", "sysroot"])
+        .quiet()
+        .read()
+        .ok()?;
+    let core_src = Path::new(&sysroot).join("lib/rustlib/src/rust/library/core/src/lib.rs");
+    core_src.is_file().then(|| RustWasm::BuildStd {
+        rustc: DEBIAN_RUSTC.into(),
+    })
+}
+
+fn has_core(libdir: &Path) -> bool {
+    std::fs::read_dir(libdir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+    })
+}
