@@ -22,10 +22,11 @@ pub enum Profile {
 }
 
 impl Profile {
-    /// Chosen from measurements: see the README's "Build profiles".
+    /// For guests that don't declare one: small artifacts, unless a guest's measurements say
+    /// speed is worth the bytes (see the README's "Build profiles").
     pub const DEFAULT: Profile = Profile::Size;
 
-    fn parse(name: &str) -> Result<Self> {
+    pub fn parse(name: &str) -> Result<Self> {
         match name {
             "size" => Ok(Profile::Size),
             "speed" => Ok(Profile::Speed),
@@ -73,12 +74,7 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let toolchain = setup::build_tools()?;
     let workspace = guests::discover()?;
-    let built = build(
-        &toolchain,
-        &workspace,
-        only.as_deref(),
-        profile.unwrap_or(Profile::DEFAULT),
-    )?;
+    let built = build(&toolchain, &workspace, only.as_deref(), profile)?;
     publish(&toolchain, &built, out.as_deref())?;
     print_table(&built);
     Ok(())
@@ -88,12 +84,13 @@ pub fn guests_dir() -> PathBuf {
     project_root().join("target/guests")
 }
 
-/// Builds the selected guests (all when `only` is `None`) into `target/guests/`.
+/// Builds the selected guests (all when `only` is `None`) into `target/guests/`, each with
+/// `profile` if given, else with its own.
 pub fn build(
     toolchain: &Toolchain,
     workspace: &Workspace,
     only: Option<&str>,
-    profile: Profile,
+    profile: Option<Profile>,
 ) -> Result<Vec<Built>> {
     let selected: Vec<&Guest> = match only {
         None => workspace.guests.iter().collect(),
@@ -112,17 +109,28 @@ pub fn build(
         bail!("no workspace member declares [package.metadata.wasmext]: nothing to build");
     }
 
-    cargo_build(toolchain, workspace, &selected, profile)?;
+    let profile_of = |guest: &Guest| profile.unwrap_or(guest.profile);
+    for group in [Profile::Size, Profile::Speed] {
+        let members: Vec<&Guest> = selected
+            .iter()
+            .copied()
+            .filter(|g| profile_of(g) == group)
+            .collect();
+        if !members.is_empty() {
+            cargo_build(toolchain, workspace, &members, group)?;
+        }
+    }
 
-    let raw_dir = project_root()
-        .join("target/wasm")
-        .join(WASM_TARGET)
-        .join(profile.cargo_profile());
     let work_dir = guests_dir().join(".work");
     std::fs::create_dir_all(&work_dir)?;
     selected
         .into_iter()
         .map(|guest| {
+            let profile = profile_of(guest);
+            let raw_dir = project_root()
+                .join("target/wasm")
+                .join(WASM_TARGET)
+                .join(profile.cargo_profile());
             let raw_path = raw_dir.join(format!("{}.wasm", guest.lib_name));
             let raw = std::fs::read(&raw_path)
                 .with_context(|| format!("cargo left no artifact at {}", raw_path.display()))?;
@@ -182,7 +190,7 @@ fn cargo_build(
             "CFLAGS_wasm32_unknown_unknown",
             remap_flags("-ffile-prefix-map=").replace('\x1f', " "),
         )
-        .fix("the compiler's output above says what failed");
+        .on_failure("the compiler's output above says what failed");
     for guest in selected {
         cargo = cargo.args(["-p", &guest.name]);
     }
@@ -263,7 +271,7 @@ fn wasm_opt(
         .arg(&input_path)
         .arg("-o")
         .arg(&output_path)
-        .fix("wasm-opt rejected the module: see its message above (`cargo xtask setup` installs binaryen)")
+        .on_failure("wasm-opt rejected the module: see its message above")
         .run()?;
     std::fs::write(&key_path, key)?;
     Ok(std::fs::read(&output_path)?)

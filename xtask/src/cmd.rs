@@ -11,7 +11,10 @@ use anyhow::{bail, Context, Result};
 pub struct Cmd {
     program: OsString,
     command: Command,
+    /// What to do when the program is missing.
     fix: String,
+    /// What to do when it fails; by default, read its own output.
+    failure_hint: Option<String>,
     timeout: Option<Duration>,
     quiet: bool,
 }
@@ -23,6 +26,7 @@ impl Cmd {
             command: Command::new(&program),
             program,
             fix: "run `cargo xtask setup`".to_owned(),
+            failure_hint: None,
             timeout: None,
             quiet: false,
         }
@@ -54,9 +58,15 @@ impl Cmd {
         self
     }
 
-    /// What to tell the user when the tool is missing or fails.
+    /// What to tell the user when the tool is missing.
     pub fn fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = fix.into();
+        self
+    }
+
+    /// What to tell the user when the tool runs but fails.
+    pub fn on_failure(mut self, hint: impl Into<String>) -> Self {
+        self.failure_hint = Some(hint.into());
         self
     }
 
@@ -129,11 +139,11 @@ impl Cmd {
                 // Best effort: the process may have exited between the poll and the kill.
                 let _ = child.kill();
                 let _ = child.wait();
+                let hint = self.failure_hint.as_deref().unwrap_or(&self.fix);
                 bail!(
-                    "`{}` did not finish within {} s and was stopped (is the network reachable?): {}",
+                    "`{}` did not finish within {} s and was stopped: {hint}",
                     self.name(),
                     limit.as_secs(),
-                    self.fix
                 );
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -142,7 +152,11 @@ impl Cmd {
 
     fn check(&self, status: ExitStatus) -> Result<()> {
         if !status.success() {
-            bail!("`{}` failed ({status}): {}", self.display(), self.fix);
+            let hint = self
+                .failure_hint
+                .as_deref()
+                .unwrap_or("its output above says why");
+            bail!("`{}` failed ({status}): {hint}", self.display());
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use crate::build::Profile;
 use crate::cmd::Cmd;
 
 /// One guest, as declared in its Cargo.toml.
@@ -21,6 +22,8 @@ pub struct Guest {
     pub exports: Vec<String>,
     /// Fixtures are built and tested but not shipped in the Python package.
     pub ship: bool,
+    /// The profile `cargo xtask build` uses unless `--profile` says otherwise.
+    pub profile: Profile,
 }
 
 /// What the workspace declares, resolved through `cargo metadata`.
@@ -64,6 +67,9 @@ struct Declaration {
     exports: Vec<String>,
     #[serde(default = "yes")]
     ship: bool,
+    /// `size` or `speed`: which one wins for this guest is a measured choice.
+    #[serde(default)]
+    profile: Option<String>,
     /// `VAR = "package/subdir"`: xtask sets `VAR` to that directory of the locked package.
     #[serde(default)]
     source_dirs: BTreeMap<String, String>,
@@ -124,11 +130,21 @@ pub fn discover() -> Result<Workspace> {
                 .expect("a manifest has a parent dir");
             source_env.insert(var.clone(), root.join(subdir));
         }
+        let profile = match &decl.profile {
+            None => Profile::DEFAULT,
+            Some(name) => Profile::parse(name).with_context(|| {
+                format!(
+                    "guest `{}`: [package.metadata.wasmext] profile",
+                    package.name
+                )
+            })?,
+        };
         guests.push(Guest {
             name: package.name.clone(),
             lib_name: lib.name.replace('-', "_"),
             exports: decl.exports.clone(),
             ship: decl.ship,
+            profile,
         });
     }
     guests.sort_by(|a, b| a.name.cmp(&b.name));

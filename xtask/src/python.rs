@@ -73,7 +73,7 @@ pub fn ensure_venv() -> Result<()> {
             "60",
         ])
         .timeout(PIP_LIMIT)
-        .fix("check that PyPI is reachable, then run `cargo xtask setup` again");
+        .on_failure("check that PyPI is reachable, then run `cargo xtask setup` again");
     for path in &requirements {
         pip = pip.arg("-r").arg(path);
     }

@@ -61,7 +61,7 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
         cmd.args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .timeout(limit)
-            .fix(format!(
+            .on_failure(format!(
                 "check the network and the apt sources, or run `{install_line}` by hand"
             ))
             .run()
