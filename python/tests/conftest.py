@@ -1,0 +1,209 @@
+"""Shared fixtures: small inline WAT guests, both call paths, an isolated cache dir."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import wasmtime
+from hypothesis import HealthCheck, settings
+
+from wasmext import _fastcall
+from wasmext.runtime import GUESTS_DIR, Guest
+
+# Our function-scoped fixtures are stateless factories and fresh guests, safe to reuse
+# across the examples of one test.
+settings.register_profile(
+    "ci", print_blob=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Set before any test module is imported (some create guests at import time), so the
+# run never touches the user's real cache directory.
+_CACHE_DIR = tempfile.mkdtemp(prefix="wasmext-test-cache-")
+os.environ["WASMEXT_CACHE_DIR"] = _CACHE_DIR
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Pick the Hypothesis seed ourselves (unless given) so every run can be replayed."""
+    if config.getoption("hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = str(random.SystemRandom().randrange(2**32))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Print the seed: rerun with ``--hypothesis-seed=N`` to replay every property test."""
+    return f"hypothesis seed: {config.getoption('hypothesis_seed')}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the run's cache directory."""
+    shutil.rmtree(_CACHE_DIR, ignore_errors=True)
+
+
+# A bump arena in the shape of the wasmext ABI: 16-byte aligned, zeroed, 0 on failure.
+ARENA = """
+  (global $heap i32 (i32.const 1024))
+  (global $top (mut i32) (i32.const 1024))
+  (func $bump_alloc (export "bump_alloc") (param $n i32) (result i32)
+    (local $p i64) (local $end i64) (local $have i64)
+    (local.set $p (i64.and (i64.add (i64.extend_i32_u (global.get $top)) (i64.const 15))
+                           (i64.const -16)))
+    (local.set $end (i64.add (local.get $p) (i64.extend_i32_u (local.get $n))))
+    (if (i64.ge_u (local.get $end) (i64.const 0x100000000)) (then (return (i32.const 0))))
+    (local.set $have (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16)))
+    (if (i64.gt_u (local.get $end) (local.get $have))
+      (then (if (i32.eq (memory.grow (i32.wrap_i64 (i64.shr_u
+                  (i64.add (i64.sub (local.get $end) (local.get $have)) (i64.const 0xFFFF))
+                  (i64.const 16))))
+                (i32.const -1))
+              (then (return (i32.const 0))))))
+    (global.set $top (i32.wrap_i64 (local.get $end)))
+    (i32.wrap_i64 (local.get $p)))
+  (func (export "bump_reset")
+    (memory.fill (global.get $heap) (i32.const 0) (i32.sub (global.get $top) (global.get $heap)))
+    (global.set $top (global.get $heap)))
+"""
+
+# An allocator that always hands out fresh pages at the end of memory, so it follows
+# memory the host grew (the SDK arena skips such memory the same way).
+TAIL_ALLOCATOR = """
+  (func (export "bump_alloc") (param $n i32) (result i32)
+    (local $old i32)
+    (local.set $old (memory.grow (i32.wrap_i64 (i64.shr_u
+        (i64.add (i64.extend_i32_u (local.get $n)) (i64.const 0xFFFF)) (i64.const 16)))))
+    (if (i32.eq (local.get $old) (i32.const -1)) (then (return (i32.const 0))))
+    (i32.shl (local.get $old) (i32.const 16)))
+  (func (export "bump_reset"))
+"""
+
+TOOLS = """
+  (func (export "boom") unreachable)
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "echo32") (param i32) (result i32) (local.get 0))
+  (func (export "echo64") (param i64) (result i64) (local.get 0))
+  (func (export "noop"))
+  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+  (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "spin") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done (loop $again
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $again)))
+    (local.get $acc))
+  (func (export "floaty") (param f64) (result f64) (local.get 0))
+  (func (export "pair") (result i32 i32) (i32.const 1) (i32.const 2))
+"""
+
+# The reference two-sum, brute force (O(n^2)), with the twosum ABI: scanning j forward
+# and i backward finds exactly the pair the dict-based reference returns.
+TWOSUM = """
+  (func $load (param $ptr i32) (param $k i32) (param $log i32) (result i64)
+    (if (result i64) (i32.eq (local.get $log) (i32.const 2))
+      (then (i64.load32_s (i32.add (local.get $ptr) (i32.shl (local.get $k) (i32.const 2)))))
+      (else (i64.load (i32.add (local.get $ptr) (i32.shl (local.get $k) (i32.const 3)))))))
+  (func $solve (param $ptr i32) (param $len i32) (param $t i64) (param $log i32) (result i64)
+    (local $j i32) (local $i i32) (local $vj i64) (local $want i64) (local $end i64)
+    (if (i32.and (local.get $ptr) (i32.sub (i32.shl (i32.const 1) (local.get $log)) (i32.const 1)))
+      (then (return (i64.const -3))))
+    (local.set $end (i64.add (i64.extend_i32_u (local.get $ptr))
+                             (i64.shl (i64.extend_i32_u (local.get $len))
+                                      (i64.extend_i32_u (local.get $log)))))
+    (if (i64.gt_u (local.get $end) (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16)))
+      (then (return (i64.const -3))))
+    (block $done (loop $outer
+      (br_if $done (i32.ge_u (local.get $j) (local.get $len)))
+      (local.set $vj (call $load (local.get $ptr) (local.get $j) (local.get $log)))
+      (local.set $want (i64.sub (local.get $t) (local.get $vj)))
+      ;; skip when t - vj overflowed i64, or (int32 input) the complement is not an int32
+      (if (i32.and
+            (i64.ge_s (i64.and (i64.xor (local.get $t) (local.get $vj))
+                               (i64.xor (local.get $t) (local.get $want)))
+                      (i64.const 0))
+            (i32.or (i32.eq (local.get $log) (i32.const 3))
+                    (i64.eq (local.get $want)
+                            (i64.extend_i32_s (i32.wrap_i64 (local.get $want))))))
+        (then
+          (local.set $i (local.get $j))
+          (block $miss (loop $inner
+            (br_if $miss (i32.eqz (local.get $i)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (if (i64.eq (call $load (local.get $ptr) (local.get $i) (local.get $log))
+                        (local.get $want))
+              (then (return (i64.or (i64.shl (i64.extend_i32_u (local.get $i)) (i64.const 32))
+                                    (i64.extend_i32_u (local.get $j))))))
+            (br $inner)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $outer)))
+    (i64.const -1))
+  (func (export "twosum_i32") (param i32 i32 i64) (result i64)
+    (call $solve (local.get 0) (local.get 1) (local.get 2) (i32.const 2)))
+  (func (export "twosum_i64") (param i32 i32 i64) (result i64)
+    (call $solve (local.get 0) (local.get 1) (local.get 2) (i32.const 3)))
+"""
+
+
+def module(*parts: str, memory: str = '(memory (export "memory") 1)') -> bytes:
+    """Assemble a module from WAT snippets."""
+    return wasmtime.wat2wasm("(module " + memory + "".join(parts) + ")")
+
+
+CallPath = str
+CALL_PATHS = ["fast", "public"] if _fastcall.AVAILABLE else ["public"]
+
+
+@pytest.fixture(params=CALL_PATHS)
+def call_path(request: pytest.FixtureRequest) -> CallPath:
+    """Run the test once per call path (fast unchecked calls and wasmtime-py's public API)."""
+    return request.param  # type: ignore[no-any-return]
+
+
+GuestFactory = Callable[..., Guest]
+
+
+@pytest.fixture
+def make_guest(call_path: CallPath) -> GuestFactory:
+    """Build an uncached Guest on the current call path; extra kwargs go to Guest."""
+
+    def make(wasm: bytes, **kwargs: object) -> Guest:
+        kwargs.setdefault("cache", False)
+        return Guest(wasm, fast_calls=call_path == "fast", **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def tools_guest(make_guest: GuestFactory) -> Guest:
+    """The arena plus small tool functions."""
+    return make_guest(module(ARENA, TOOLS))
+
+
+@pytest.fixture
+def wat_twosum_guest(make_guest: GuestFactory) -> Guest:
+    """A brute-force two-sum guest with the real guest's ABI."""
+    return make_guest(module(ARENA, TWOSUM))
+
+
+def bundled_twosum_path() -> Path | None:
+    """The shipped twosum artifact, if it has been built."""
+    path = GUESTS_DIR / "twosum.wasm"
+    return path if path.is_file() else None
+
+
+def require_bundled(name: str) -> Path:
+    """Path of a shipped artifact; skip the test if it is missing (fail under CI)."""
+    path = GUESTS_DIR / f"{name}.wasm"
+    if not path.is_file():
+        if os.environ.get("WASMEXT_REQUIRE_GUESTS"):
+            pytest.fail(f"{path} is missing; run `cargo xtask build`")
+        pytest.skip(f"{path} not built; run `cargo xtask build`")
+    return path

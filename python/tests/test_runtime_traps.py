@@ -1,0 +1,108 @@
+"""Traps: they raise GuestTrap with wasmtime's message and never leave a broken instance in use."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ARENA, GuestFactory, module
+
+from wasmext.errors import GuestTrap, WasmextError
+from wasmext.runtime import Guest
+
+
+def test_trap_raises_with_the_trap_text(tools_guest: Guest) -> None:
+    with pytest.raises(GuestTrap, match=r"boom trapped: .*unreachable") as caught:
+        tools_guest.instance().call("boom")
+    assert isinstance(caught.value, RuntimeError)
+    assert isinstance(caught.value, WasmextError)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "text"),
+    [
+        ("div", (1, 0), "divide by zero"),
+        ("div", (-(2**31), -1), "integer overflow"),
+        ("poke", (2**32 - 1, 1), "out of bounds"),
+        ("peek", (2**31,), "out of bounds"),
+    ],
+)
+def test_trap_kinds(tools_guest: Guest, name: str, args: tuple[int, ...], text: str) -> None:
+    with pytest.raises(GuestTrap, match=text):
+        tools_guest.instance().call(name, *args)
+
+
+def test_thread_instance_is_replaced_after_a_trap(tools_guest: Guest) -> None:
+    instance = tools_guest.instance()
+    pointer = instance.alloc(4)
+    instance.write(pointer, b"keep")
+    with pytest.raises(GuestTrap):
+        instance.call("boom")
+    assert instance.poisoned
+    fresh = tools_guest.instance()
+    assert fresh is not instance
+    assert not fresh.poisoned
+    assert fresh.call("add", 2, 2) == 4
+    assert tools_guest.instance() is fresh
+
+
+def test_held_instance_stays_poisoned(tools_guest: Guest) -> None:
+    instance = tools_guest.new_instance()
+    add = instance.function("add")
+    with pytest.raises(GuestTrap):
+        instance.call("div", 1, 0)
+    for attempt in (
+        lambda: add(1, 2),
+        lambda: instance.alloc(1),
+        instance.reset,
+        lambda: instance.call("noop"),
+    ):
+        with pytest.raises(GuestTrap, match=r"trapped earlier.*divide by zero"):
+            attempt()
+    assert "poisoned" in repr(instance)
+
+
+def test_poisoned_memory_can_still_be_inspected(tools_guest: Guest) -> None:
+    instance = tools_guest.new_instance()
+    pointer = instance.alloc(9)
+    instance.write(pointer, b"post-mort")
+    with pytest.raises(GuestTrap):
+        instance.call("boom")
+    assert instance.read(pointer, 9) == b"post-mort"
+    assert instance.dump()[pointer : pointer + 9] == b"post-mort"
+
+
+def test_arena_skips_reset_after_trap_and_keeps_the_trap(tools_guest: Guest) -> None:
+    instance = tools_guest.new_instance()
+
+    def trap_inside_arena() -> None:
+        with instance.arena():
+            instance.alloc(8)
+            instance.call("boom")
+
+    with pytest.raises(GuestTrap, match="unreachable"):
+        trap_inside_arena()
+
+
+def test_fresh_instances_are_independent(tools_guest: Guest) -> None:
+    first = tools_guest.new_instance()
+    second = tools_guest.new_instance()
+    pointer = first.alloc(4)
+    first.write(pointer, b"mine")
+    assert second.read(pointer, 4) == bytes(4)
+    with pytest.raises(GuestTrap):
+        first.call("boom")
+    assert second.call("add", 1, 1) == 2
+
+
+def test_many_traps_in_a_row(tools_guest: Guest) -> None:
+    for _ in range(50):
+        with pytest.raises(GuestTrap):
+            tools_guest.instance().call("boom")
+        assert tools_guest.instance().call("add", 20, 22) == 42
+
+
+def test_trapping_start_function(make_guest: GuestFactory) -> None:
+    guest = make_guest(module(ARENA, "(func $start unreachable) (start $start)"))
+    with pytest.raises(GuestTrap, match="instantiation trapped"):
+        guest.instance()
+    with pytest.raises(GuestTrap):
+        guest.new_instance()

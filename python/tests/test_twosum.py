@@ -1,0 +1,427 @@
+"""wasmext.twosum against the Python reference, on every input kind, on both call paths.
+
+Each test runs against a brute-force WAT guest with the real ABI (checks the Python
+side on its own) and against the shipped Rust guest when it has been built.
+"""
+
+from __future__ import annotations
+
+import array
+import collections
+import ctypes
+import gc
+import random
+import threading
+import weakref
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pytest
+import wasmtime
+from conftest import (
+    ARENA,
+    TAIL_ALLOCATOR,
+    TWOSUM,
+    CallPath,
+    GuestFactory,
+    bundled_twosum_path,
+    module,
+    require_bundled,
+)
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from wasmext import twosum as twosum_module
+from wasmext.errors import GuestMemoryError, InvalidType, WasmextError
+from wasmext.runtime import Guest
+from wasmext.twosum import TwoSum, twosum
+
+I32 = (-(2**31), 2**31 - 1)
+I64 = (-(2**63), 2**63 - 1)
+EDGES = [
+    0,
+    1,
+    -1,
+    2,
+    *I32,
+    I32[0] + 1,
+    I32[1] - 1,
+    2**31,
+    -(2**31) - 1,
+    *I64,
+    I64[0] + 1,
+    I64[1] - 1,
+    2**63,
+    -(2**63) - 1,
+    2**64,
+    -(2**64),
+    3**50,
+]
+
+
+def reference(nums: Iterable[int], target: int) -> tuple[int, int] | None:
+    seen: dict[int, int] = {}
+    for i, num in enumerate(nums):
+        if target - num in seen:
+            return seen[target - num], i
+        seen[num] = i
+    return None
+
+
+@pytest.fixture(params=["wat", "rust"])
+def solver(request: pytest.FixtureRequest, make_guest: GuestFactory) -> TwoSum:
+    """A solver over the WAT stand-in or the shipped Rust guest, on the current call path."""
+    if request.param == "wat":
+        return TwoSum(make_guest(module(ARENA, TWOSUM)), python_cutoff=0)
+    return TwoSum(make_guest(require_bundled("twosum").read_bytes()), python_cutoff=0)
+
+
+def check(solver: TwoSum, nums: Sequence[int], target: int, *extra_forms: object) -> None:
+    expected = reference(nums, target)
+    assert solver.twosum(nums, target) == expected
+    for form in extra_forms:
+        assert solver.twosum(form, target) == expected, type(form)
+
+
+small_ints = st.lists(st.integers(min_value=-20, max_value=20), max_size=40)
+
+
+@given(nums=small_ints, target=st.integers(min_value=-45, max_value=45))
+@example(nums=[3, 3], target=6)
+@example(nums=[1, 2, 1, 2], target=3)
+@example(nums=[5, 5, 5], target=10)
+@example(nums=[], target=0)
+@example(nums=[7], target=14)
+def test_small_ints_match_reference(solver: TwoSum, nums: list[int], target: int) -> None:
+    check(solver, nums, target, tuple(nums), array.array("i", nums), np.array(nums, np.int64))
+
+
+edge_ints = st.one_of(
+    st.sampled_from(EDGES),
+    st.integers(min_value=I32[0], max_value=I32[1]),
+    st.integers(min_value=I64[0], max_value=I64[1]),
+    st.integers(min_value=-(2**70), max_value=2**70),
+)
+
+
+@given(nums=st.lists(edge_ints, max_size=12), data=st.data())
+def test_edge_values_match_reference(solver: TwoSum, nums: list[int], data: st.DataObject) -> None:
+    pair_sums = [a + b for a in nums for b in nums]
+    target = data.draw(
+        st.one_of(
+            st.sampled_from(pair_sums or [0]),
+            edge_ints,
+            st.sampled_from([2 * I64[1], 2 * I64[0], 2**64, -(2**64) - 2]),
+        )
+    )
+    check(solver, nums, target)
+    if all(I64[0] <= num <= I64[1] for num in nums):
+        check(solver, nums, target, array.array("q", nums), np.array(nums, dtype=np.int64))
+
+
+@pytest.mark.parametrize(
+    ("nums", "target"),
+    [
+        ([I32[1], I32[1]], 2 * I32[1]),  # target needs int64 though elements fit int32
+        ([I32[0], I32[0]], 2 * I32[0]),
+        ([I32[0], 5, I32[1]], -1),
+        ([I64[1], I64[1]], 2 * I64[1]),  # target beyond int64: exact path
+        ([I64[0], 1, I64[0]], 2 * I64[0]),
+        ([I64[1], I64[0]], -1),
+        ([1, 2], 2**64 + 3),  # impossible target
+        ([2**100, -(2**100) + 5, 3], 5),
+        ([2**100, 2**100], 2**101),
+        ([1, 2**64, 4, 2**64], 2**65),
+        ([1, 2, 3], 2**80),
+        ([0, 0], 0),
+        ([1, 1, 1, 1], 2),  # later duplicates overwrite earlier ones
+        ([2, 7, 11, 15], 9),
+        ([3, 2, 4], 6),
+    ],
+)
+def test_known_cases(solver: TwoSum, nums: list[int], target: int) -> None:
+    check(solver, nums, target)
+
+
+def test_complement_outside_the_element_type(solver: TwoSum) -> None:
+    # target - num wraps in 32/64-bit arithmetic; a wrapping guest would "find" these.
+    assert solver.twosum([I32[0], 0], 2**32 + I32[0]) is None
+    assert solver.twosum(array.array("i", [1, I32[0] + 1]), I32[0] + 2) == (0, 1)
+    assert solver.twosum(array.array("i", [2**31 - 1, -(2**31)]), 2**32 - 1 - 2**32) == (0, 1)
+    assert solver.twosum(array.array("q", [I64[0], 10]), I64[0] + 10) == (0, 1)
+    assert solver.twosum(array.array("q", [-1, I64[1]]), I64[1] - 1) == (0, 1)
+    assert solver.twosum(array.array("q", [1, I64[0]]), I64[1]) is None
+    assert solver.twosum(array.array("i", [-1, I32[1]]), I32[1] - 2**32 - 1) is None
+
+
+BUFFER_FORMS = [
+    lambda v: array.array("b", v),
+    lambda v: array.array("h", v),
+    lambda v: array.array("i", v),
+    lambda v: array.array("l", v),
+    lambda v: array.array("q", v),
+    lambda v: memoryview(array.array("i", v)),
+    lambda v: memoryview(array.array("q", v))[::-1][::-1],
+    lambda v: np.array(v, dtype=np.int8),
+    lambda v: np.array(v, dtype=np.int16),
+    lambda v: np.array(v, dtype=np.int32),
+    lambda v: np.array(v, dtype=np.int64),
+    lambda v: np.array(v, dtype=">i4"),
+    lambda v: np.array(v, dtype=">i8"),
+    lambda v: np.array(v, dtype="<i8"),
+    lambda v: np.repeat(np.array(v, dtype=np.int64), 2)[::2],
+    lambda v: (ctypes.c_int32 * len(v))(*v),
+    lambda v: tuple(v),
+    lambda v: collections.deque(v),
+    lambda v: iter(v),
+    lambda v: (x for x in v),
+    lambda v: [np.int64(x) for x in v],
+]
+UNSIGNED_FORMS = [
+    lambda v: array.array("B", v),
+    lambda v: array.array("H", v),
+    lambda v: array.array("I", v),
+    lambda v: array.array("Q", v),
+    lambda v: np.array(v, dtype=np.uint32),
+    lambda v: np.array(v, dtype=np.uint64),
+    lambda v: np.array(v, dtype=">u8"),
+    lambda v: bytes(v),
+    lambda v: bytearray(v),
+]
+
+
+@pytest.mark.parametrize("form", range(len(BUFFER_FORMS)))
+def test_signed_input_kinds(solver: TwoSum, form: int) -> None:
+    rng = random.Random(form)
+    for _ in range(20):
+        values = [rng.randint(-100, 100) for _ in range(rng.randrange(0, 30))]
+        target = rng.randint(-200, 200)
+        assert solver.twosum(BUFFER_FORMS[form](values), target) == reference(values, target)
+
+
+@pytest.mark.parametrize("form", range(len(UNSIGNED_FORMS)))
+def test_unsigned_input_kinds(solver: TwoSum, form: int) -> None:
+    rng = random.Random(form)
+    for _ in range(20):
+        values = [rng.randint(0, 255) for _ in range(rng.randrange(0, 30))]
+        target = rng.randint(0, 510)
+        assert solver.twosum(UNSIGNED_FORMS[form](values), target) == reference(values, target)
+
+
+def test_unsigned_64_bit_values_beyond_int64(solver: TwoSum) -> None:
+    values = [2**64 - 1, 5, 2**63, 2**63 + 7]
+    for form in (array.array("Q", values), np.array(values, dtype=np.uint64)):
+        assert solver.twosum(form, 2**64 + 7) == (2, 3)
+        assert solver.twosum(form, 2**64 + 4) == (0, 1)
+    assert solver.twosum(range(10, 20), 37) == reference(range(10, 20), 37)
+
+
+@pytest.mark.parametrize(
+    ("nums", "target", "message"),
+    [
+        ([1, True], 2, r"nums\[1\] is bool"),
+        ([False, 0], 0, r"nums\[0\] is bool"),
+        ([1, 2.0], 3, r"nums\[1\] is float"),
+        ([1.5], 3, r"nums\[0\] is float"),
+        ([2**70, 1.0], 3, r"nums\[1\] is float"),
+        ([1, None], 3, r"nums\[1\] is NoneType"),
+        ([1, "2"], 3, r"nums\[1\] is str"),
+        ("12", 3, "nums must be a sequence of ints, not str"),
+        (None, 3, "nums must be a sequence of ints, not NoneType"),
+        (5, 3, "nums must be a sequence of ints, not int"),
+        (np.array([1.0, 2.0]), 3, "format 'd'"),
+        (np.array([True, False]), 1, "format '\\?'"),
+        (np.zeros((2, 2), dtype=np.int64), 0, "one-dimensional"),
+        (array.array("d", [1.0]), 1, "format 'd'"),
+        ([1, 2], 3.0, "target must be an int, not float"),
+        ([1, 2], True, "target must be an int, not bool"),
+        ([1, 2], "3", "target must be an int, not str"),
+        ([1, 2], None, "target must be an int, not NoneType"),
+    ],
+)
+def test_bad_input_raises_type_error(
+    solver: TwoSum, nums: object, target: object, message: str
+) -> None:
+    with pytest.raises(InvalidType, match=message):
+        solver.twosum(nums, target)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        solver.twosum(nums, target)  # type: ignore[arg-type]
+
+
+def test_bools_are_found_wherever_they_hide(solver: TwoSum) -> None:
+    base = list(range(2, 1000))
+    for position in (0, 1, 500, 997):
+        for flag in (True, False):
+            nums = [*base[:position], flag, *base[position:]]
+            with pytest.raises(InvalidType, match=rf"nums\[{position}\] is bool"):
+                solver.twosum(nums, 5)
+    # Plain 0 and 1 are ints, not bools.
+    assert solver.twosum([0, 1, 5, 1], 2) == (1, 3)
+
+
+def test_numpy_integer_target(solver: TwoSum) -> None:
+    assert solver.twosum([1, 2, 3], np.int64(5)) == (1, 2)  # type: ignore[arg-type]
+
+
+def test_input_area_is_reused_and_regrown(solver: TwoSum) -> None:
+    rng = random.Random(7)
+    for size in (10, 1000, 5, 20_000, 3, 20_000, 100):
+        values = [rng.randint(-(10**6), 10**6) for _ in range(size)]
+        target = values[-1] + values[size // 2] if size > 1 else 0
+        assert solver.twosum(values, target) == reference(values, target)
+
+
+def test_large_random_input(solver: TwoSum) -> None:
+    rng = random.Random(150)
+    size = 3000  # keeps the brute-force WAT guest quick
+    nums = [rng.randint(-(10**9), 10**9) for _ in range(size)]
+    first, second = rng.sample(range(size), 2)
+    target = nums[first] + nums[second]
+    expected = reference(nums, target)
+    assert solver.twosum(nums, target) == expected
+    assert solver.twosum(np.array(nums), target) == expected
+    assert solver.twosum(nums, 10**10) is None
+
+
+def test_pointers_above_2_gib(call_path: CallPath, make_guest: GuestFactory) -> None:
+    guests = [make_guest(module(TAIL_ALLOCATOR, TWOSUM))]
+    if bundled_twosum_path() is not None:
+        guests.append(make_guest(require_bundled("twosum").read_bytes()))
+    rng = random.Random(31)
+    # Bigger than the Rust guest's initial memory, so its arena has to grow a region
+    # beyond the host-grown 2 GiB (the WAT guest's tail allocator always does).
+    nums = np.array([rng.randint(-(10**12), 10**12) for _ in range(300_000)], dtype=np.int64)
+    for guest in guests:
+        solver = TwoSum(guest, python_cutoff=0)
+        solver.instance.grow(2**31 // 65536 + 1)
+        assert solver.twosum(nums, int(nums[0] + nums[1])) == (0, 1)
+        assert solver._input > 2**31
+        small = [4, -9, 13, 2, 8]
+        assert solver.twosum(small, 10) == reference(small, 10)
+        assert solver._input > 2**31
+    if len(guests) == 2:
+        target = int(nums[-1] + nums[-2])
+        assert solver.twosum(nums, target) == reference(nums.tolist(), target)
+
+
+def test_fresh_solver_does_not_recompile(monkeypatch: pytest.MonkeyPatch, solver: TwoSum) -> None:
+    guest = solver._guest
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled or deserialized again")
+
+    monkeypatch.setattr(wasmtime.Module, "__init__", refuse)
+    monkeypatch.setattr(wasmtime.Module, "deserialize", refuse)
+    for _ in range(3):
+        assert TwoSum(guest, python_cutoff=0).twosum([1, 2, 3], 5) == (1, 2)
+
+
+def _stub_guest(make_guest: GuestFactory, result: int) -> Guest:
+    body = f"(i64.const {result})"
+    return make_guest(
+        module(
+            ARENA,
+            f"""
+        (func (export "twosum_i32") (param i32 i32 i64) (result i64) {body})
+        (func (export "twosum_i64") (param i32 i32 i64) (result i64) {body})""",
+        )
+    )
+
+
+def test_guest_out_of_memory(make_guest: GuestFactory) -> None:
+    with pytest.raises(GuestMemoryError, match="hash table"):
+        TwoSum(_stub_guest(make_guest, -2), python_cutoff=0).twosum([1, 2], 3)
+
+
+@pytest.mark.parametrize("result", [-3, -4, (1 << 32) | 0, (0 << 32) | 5, (0 << 32) | 1])
+def test_impossible_guest_answers_are_never_returned(make_guest: GuestFactory, result: int) -> None:
+    with pytest.raises(WasmextError, match="twosum guest"):
+        TwoSum(_stub_guest(make_guest, result), python_cutoff=0).twosum([1, 2, 3], 100)
+
+
+def test_short_lists_are_solved_in_python(make_guest: GuestFactory) -> None:
+    # The stub guest answers "no pair" to everything: only Python can find these.
+    solver = TwoSum(_stub_guest(make_guest, -1), python_cutoff=8)
+    assert solver.twosum([1, 2, 3], 5) == (1, 2)
+    assert solver.twosum((1, 2, 1, 2), 3) == (0, 1)
+    assert solver.twosum(list(range(8)), 13) is None  # reached the guest
+    with pytest.raises(InvalidType, match=r"nums\[1\] is bool"):
+        solver.twosum([1, True], 2)
+    with pytest.raises(InvalidType, match=r"nums\[0\] is float"):
+        solver.twosum([1.0], 2)
+
+
+def test_solver_recovers_from_a_trap(make_guest: GuestFactory) -> None:
+    guest = make_guest(module(ARENA, TWOSUM, '(func (export "boom") unreachable)'))
+    solver = TwoSum(guest, python_cutoff=0)
+    assert solver.twosum([1, 2], 3) == (0, 1)
+    with pytest.raises(WasmextError):
+        solver.instance.call("boom")
+    assert solver.twosum([1, 2, 5], 7) == (1, 2)
+    assert not solver.instance.poisoned
+
+
+def test_shared_solver_across_threads(solver: TwoSum) -> None:
+    failures: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(40):
+                values = [rng.randint(-50, 50) for _ in range(rng.randrange(0, 60))]
+                target = rng.randint(-100, 100)
+                form = [list, tuple, lambda v: np.array(v, np.int64)][rng.randrange(3)](values)
+                assert solver.twosum(form, target) == reference(values, target)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+
+
+def test_module_function_uses_the_bundled_guest() -> None:
+    require_bundled("twosum")
+    assert twosum([2, 7, 11, 15], 9) == (0, 1)
+    assert twosum([1, 2], 2**80) is None
+    results: list[object] = []
+
+    def work() -> None:
+        results.append(twosum(list(range(100)), 197))
+        results.append(twosum_module._solvers.solver)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results[::2] == [(98, 99)] * 8
+    assert len({id(solver) for solver in results[1::2]}) == 8
+
+
+def test_benchmark_input() -> None:
+    require_bundled("twosum")
+    rng = random.Random(150)
+    size = 500_000
+    nums = [rng.randint(-(10**9), 10**9) for _ in range(size)]
+    first, second = rng.sample(range(size), 2)
+    target = nums[first] + nums[second]
+    assert twosum(nums, target) == (441756, 475575) == reference(nums, target)
+    assert twosum(np.array(nums, dtype=np.int64), target) == (441756, 475575)
+    assert twosum(array.array("i", nums), target) == (441756, 475575)
+
+
+def test_dropped_solver_frees_its_instance(solver: TwoSum) -> None:
+    gc.collect()
+    gc.disable()
+    try:
+        fresh = TwoSum(solver._guest, python_cutoff=0)
+        assert fresh.twosum([1, 2, 3], 4) == (0, 2)
+        ref = weakref.ref(fresh.instance)
+        del fresh
+        assert ref() is None
+    finally:
+        gc.enable()

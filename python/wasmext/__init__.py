@@ -1,0 +1,38 @@
+"""wasmext: extend Python with small, sandboxed WebAssembly guests.
+
+- :mod:`wasmext.runtime`: load guests and call them (:class:`Guest`, :func:`bundled`).
+- :mod:`wasmext.twosum`: a drop-in two-sum backed by a Rust guest.
+- :mod:`wasmext.errors`: the exception hierarchy (root :class:`WasmextError`).
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    ForgeryError,
+    GuestMemoryError,
+    GuestTrap,
+    InvalidInput,
+    InvalidModule,
+    InvalidType,
+    OutOfBounds,
+    WasmextError,
+)
+from .runtime import Function, Guest, Instance, bundled
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ForgeryError",
+    "Function",
+    "Guest",
+    "GuestMemoryError",
+    "GuestTrap",
+    "Instance",
+    "InvalidInput",
+    "InvalidModule",
+    "InvalidType",
+    "OutOfBounds",
+    "WasmextError",
+    "__version__",
+    "bundled",
+]

@@ -1,0 +1,173 @@
+"""Direct access to the wasmtime C API that wasmtime-py has already loaded.
+
+wasmtime-py's ``Func.__call__`` re-reads the function type, converts every argument
+into a boxed ``wasmtime_val_t`` and uses the checked call: tens of microseconds per
+call.  ``wasmtime_func_call_unchecked`` with a prepared ``wasmtime_val_raw_t`` array
+costs about one.  Those are private details of wasmtime-py, so this module only
+enables itself for wasmtime-py versions we have tested and only after checking the
+layout assumptions below; anything else leaves :data:`AVAILABLE` false and the
+runtime uses wasmtime-py's public API instead.
+
+Every prototype here takes plain addresses (Python ints) so that a call does no
+ctypes object construction at all.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+
+__all__ = [
+    "AVAILABLE",
+    "RAW_SLOT_BYTES",
+    "REASON",
+    "TESTED_MAJOR_VERSIONS",
+    "WASMTIME_VERSION",
+    "FastApi",
+    "api",
+    "public_api_forced",
+]
+
+#: wasmtime-py major versions whose private C bindings this module was tested with.
+TESTED_MAJOR_VERSIONS = frozenset({48, 49, 50})
+
+#: Size of one ``wasmtime_val_raw_t`` (a union that includes a v128).
+RAW_SLOT_BYTES = 16
+
+#: Environment variable that forces wasmtime-py's public API (useful to compare paths).
+FORCE_PUBLIC_ENV = "WASMEXT_PUBLIC_API"
+
+
+def _installed_version() -> str:
+    # The dist-info directory next to the package names the version; importlib.metadata
+    # would say the same but costs more to import than wasmtime itself.
+    site = Path(wasmtime.__file__).resolve().parent.parent
+    found = [info.name for info in site.glob("wasmtime-*.dist-info")]
+    if len(found) == 1:
+        return found[0][len("wasmtime-") : -len(".dist-info")]
+    from importlib import metadata
+
+    try:
+        return metadata.version("wasmtime")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+WASMTIME_VERSION: str = _installed_version()
+
+
+def public_api_forced() -> bool:
+    """Whether ``$WASMEXT_PUBLIC_API`` asks for the public (slow, checked) call path."""
+    return os.environ.get(FORCE_PUBLIC_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+class FastApi:
+    """Raw C entry points bound with address-only prototypes."""
+
+    def __init__(self, ffi: Any) -> None:
+        dll = ffi.dll
+        vp = ctypes.c_void_p
+        self.call_unchecked = ctypes.CFUNCTYPE(vp, vp, vp, vp, ctypes.c_size_t, vp)(
+            ("wasmtime_func_call_unchecked", dll)
+        )
+        self.memory_data = ctypes.CFUNCTYPE(vp, vp, vp)(("wasmtime_memory_data", dll))
+        self.memory_data_size = ctypes.CFUNCTYPE(ctypes.c_size_t, vp, vp)(
+            ("wasmtime_memory_data_size", dll)
+        )
+        self._ffi = ffi
+        #: ``wasmtime_val_raw_t``, for argument/result arrays with the C layout and alignment.
+        self.raw_value_type = ffi.wasmtime_val_raw_t
+        self._extern_func = ffi.WASMTIME_EXTERN_FUNC.value
+        self._extern_memory = ffi.WASMTIME_EXTERN_MEMORY.value
+
+    @staticmethod
+    def context_address(store: wasmtime.Store) -> int:
+        """Address of the store's ``wasmtime_context_t`` (stable for the store's life)."""
+        address = ctypes.cast(store._context(), ctypes.c_void_p).value
+        assert address is not None
+        return address
+
+    @staticmethod
+    def func_address(func: wasmtime.Func) -> int:
+        """Address of the ``wasmtime_func_t`` inside ``func`` (valid while ``func`` lives)."""
+        return ctypes.addressof(func._func)
+
+    @staticmethod
+    def memory_address(memory: wasmtime.Memory) -> int:
+        """Address of the ``wasmtime_memory_t`` inside ``memory``."""
+        return ctypes.addressof(memory._memory)
+
+    def export(self, store: wasmtime.Store, instance: wasmtime.Instance, name: str) -> Any:
+        """Look up one export by name.
+
+        wasmtime-py's ``Instance.exports`` wraps every export up front: about 15 µs
+        each, most of a millisecond for a guest with 60 functions.
+        """
+        ffi = self._ffi
+        encoded = name.encode("utf-8")
+        item = ffi.wasmtime_extern_t()
+        found = ffi.wasmtime_instance_export_get(
+            store._context(),
+            ctypes.byref(instance._instance),
+            ctypes.create_string_buffer(encoded),
+            len(encoded),
+            ctypes.byref(item),
+        )
+        if not found:
+            return None
+        if item.kind == self._extern_func:
+            return wasmtime.Func._from_raw(item.of.func)
+        if item.kind == self._extern_memory:
+            return wasmtime.Memory._from_raw(item.of.memory)
+        return None
+
+    def trap_message(self, trap_address: int) -> str:
+        """Take ownership of a ``wasm_trap_t*`` and return its message."""
+        pointer = ctypes.cast(trap_address, ctypes.POINTER(self._ffi.wasm_trap_t))
+        return str(wasmtime.Trap._from_ptr(pointer))
+
+    def error_message(self, error_address: int) -> str:
+        """Take ownership of a ``wasmtime_error_t*`` and return its message."""
+        pointer = ctypes.cast(error_address, ctypes.POINTER(self._ffi.wasmtime_error_t))
+        return str(wasmtime.WasmtimeError._from_ptr(pointer))
+
+
+def _probe() -> tuple[FastApi | None, str]:
+    try:
+        major = int(WASMTIME_VERSION.split(".")[0])
+    except ValueError:
+        return None, f"cannot parse the wasmtime version {WASMTIME_VERSION!r}"
+    if major not in TESTED_MAJOR_VERSIONS:
+        return None, f"wasmtime {WASMTIME_VERSION} is not a version the fast path was tested with"
+    try:
+        from wasmtime import _bindings
+        from wasmtime import _ffi as ffi
+
+        if ctypes.sizeof(ffi.wasmtime_val_raw_t) != RAW_SLOT_BYTES:
+            return None, "wasmtime_val_raw_t has an unexpected size"
+        # The signature we bind must be the one wasmtime-py itself declares.
+        declared = _bindings._wasmtime_func_call_unchecked.argtypes
+        if len(declared) != 5 or declared[3] is not ctypes.c_size_t:
+            return None, "wasmtime_func_call_unchecked has an unexpected signature"
+        for cls, attribute in ((wasmtime.Func, "_func"), (wasmtime.Memory, "_memory")):
+            if attribute not in getattr(cls, "__annotations__", {}):
+                return None, f"wasmtime.{cls.__name__} has no {attribute} field"
+        if not hasattr(wasmtime.Store, "_context") or not hasattr(wasmtime.Trap, "_from_ptr"):
+            return None, "wasmtime.Store/Trap lack the private hooks we rely on"
+        if "_instance" not in getattr(wasmtime.Instance, "__annotations__", {}):
+            return None, "wasmtime.Instance has no _instance field"
+        if not hasattr(wasmtime.Func, "_from_raw") or not hasattr(wasmtime.Memory, "_from_raw"):
+            return None, "wasmtime.Func/Memory cannot be built from raw externs"
+        return FastApi(ffi), "enabled"
+    except (ImportError, AttributeError, TypeError, ValueError, OSError) as error:
+        return None, f"wasmtime's C bindings are not as expected: {error}"
+
+
+api, REASON = _probe()
+
+#: Whether the fast call path can be used with the installed wasmtime.
+AVAILABLE: bool = api is not None

@@ -1,0 +1,211 @@
+"""Prepared handles on exported guest functions (the two call paths live here)."""
+
+from __future__ import annotations
+
+import ctypes
+import operator
+from typing import TYPE_CHECKING
+
+import wasmtime
+
+from . import _fastcall
+from ._module import SUPPORTED_VALUE_TYPES, Signature
+from .errors import InvalidInput, InvalidModule, InvalidType
+
+if TYPE_CHECKING:
+    from ._core import Core
+
+__all__ = ["Function", "make_function"]
+
+_INT_RANGES = {
+    # (smallest accepted, largest accepted, largest signed, modulus): both the signed
+    # and the unsigned reading of the type are accepted and folded onto the signed one.
+    "i32": (-(2**31), 2**32 - 1, 2**31 - 1, 2**32),
+    "i64": (-(2**63), 2**64 - 1, 2**63 - 1, 2**64),
+}
+_UNSIGNED_MASK = {"i32": 2**32 - 1, "i64": 2**64 - 1}
+
+
+def _as_int(value: object, function: str, index: int) -> int:
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise InvalidType(
+            f"{function}: argument {index} must be an int, not {type(value).__name__}"
+        )
+    return operator.index(value)  # type: ignore[call-overload,no-any-return]
+
+
+class Function:
+    """A callable handle on one exported function of one :class:`Instance`.
+
+    ``fn(*args)`` calls the guest and returns its result as a signed int (the C
+    ``int``/``int64_t`` view), or ``None`` for functions without a result.  Arguments
+    may be given signed or unsigned: ``0xFFFF_FFFF`` and ``-1`` are the same i32.
+    ``fn.unsigned(*args)`` returns the result as an unsigned int instead (pointers).
+
+    Handles are cheap to keep and fast to call; get them once with
+    :meth:`Instance.function` and reuse them.  A call on an instance that trapped
+    raises :class:`~wasmext.errors.GuestTrap`.
+    """
+
+    __slots__ = ("_bounds", "_core", "_mask", "name", "signature")
+
+    name: str
+    signature: Signature
+
+    def __init__(self, core: Core, name: str, signature: Signature) -> None:
+        """Prepare export ``name``; use :meth:`Instance.function` instead."""
+        for value_type in signature.params + signature.results:
+            if value_type not in SUPPORTED_VALUE_TYPES:
+                raise InvalidModule(
+                    f"{core.name}: export {name!r} has signature {signature}; "
+                    "only i32/i64 parameters and results are supported"
+                )
+        if len(signature.results) > 1:
+            raise InvalidModule(
+                f"{core.name}: export {name!r} returns several values ({signature})"
+            )
+        self.name = name
+        self.signature = signature
+        self._core = core
+        self._bounds = tuple(_INT_RANGES[t] for t in signature.params)
+        self._mask = _UNSIGNED_MASK[signature.results[0]] if signature.results else 0
+
+    def __call__(self, *args: int) -> int | None:
+        """Call the guest function; the result is signed (or ``None`` without a result)."""
+        raise NotImplementedError
+
+    def unsigned(self, *args: int) -> int | None:
+        """Like calling the function, but return the result as an unsigned int."""
+        result = self(*args)
+        return None if result is None else result & self._mask
+
+    def __repr__(self) -> str:
+        """Show the export and its signature."""
+        return f"<wasmext.Function {self._core.name}.{self.name} {self.signature}>"
+
+    def _arity_error(self, given: int) -> InvalidType:
+        expected = len(self.signature.params)
+        return InvalidType(
+            f"{self.name}{self.signature} takes {expected} argument(s), {given} given"
+        )
+
+    def _range_error(self, index: int, value: int) -> InvalidInput:
+        kind = self.signature.params[index]
+        low, high = _INT_RANGES[kind][:2]
+        return InvalidInput(
+            f"{self.name}: argument {index} = {value} does not fit {kind} ({low}..{high})"
+        )
+
+
+class _FastFunction(Function):
+    """Calls through ``wasmtime_func_call_unchecked`` with a prepared raw value array."""
+
+    __slots__ = (
+        "_acquire",
+        "_call",
+        "_call_args",
+        "_func",
+        "_r32",
+        "_raw",
+        "_release",
+        "_slots",
+        "_trap",
+    )
+
+    def __init__(self, core: Core, name: str, signature: Signature, func: object) -> None:
+        super().__init__(core, name, signature)
+        api = _fastcall.api
+        assert api is not None
+        assert isinstance(func, wasmtime.Func)
+        self._func = func  # keeps the wasmtime_func_t we point at alive
+        # One raw slot per parameter and per result, shared: results overwrite params.
+        slot_count = max(len(signature.params), len(signature.results), 1)
+        self._raw = (api.raw_value_type * slot_count)()
+        # Each 16-byte slot read as int64s (index 2*k) and as int32s (index 4*k): the
+        # value sits in the first bytes, little-endian, as wasmtime_val_raw_t lays it out.
+        self._slots = (ctypes.c_int64 * (slot_count * 2)).from_buffer(self._raw)
+        self._r32 = (ctypes.c_int32 * (slot_count * 4)).from_buffer(self._raw)
+        self._call = api.call_unchecked
+        self._call_args = (
+            core.context,
+            api.func_address(func),
+            ctypes.addressof(self._raw),
+            slot_count,
+            core.trap_address,
+        )
+        self._acquire = core.lock.acquire
+        self._release = core.lock.release
+        self._trap = core.trap
+
+    def __call__(self, *args: int) -> int | None:
+        """Call the guest function; the result is signed (or ``None`` without a result)."""
+        bounds = self._bounds
+        if len(args) != len(bounds):
+            raise self._arity_error(len(args))
+        core = self._core
+        # acquire/release rather than `with`: half the cost, and this is the hot path.
+        self._acquire()
+        try:
+            if core.poisoned is not None:
+                raise core.poison_error(self.name)
+            slots = self._slots
+            index = 0
+            # A counter, not enumerate(): no extra tuple per argument on the hot path.
+            for arg, (low, high, signed_max, modulus) in zip(args, bounds):
+                if type(arg) is not int:
+                    arg = _as_int(arg, self.name, index)
+                if arg < low or arg > high:
+                    raise self._range_error(index, arg)
+                slots[2 * index] = arg - modulus if arg > signed_max else arg
+                index += 1  # noqa: SIM113
+            # Before the call: even if an exception interrupts us right after it, no
+            # memory access may trust a base/size read before the guest could grow memory.
+            core.memory_stale = True
+            error = self._call(*self._call_args)
+            if error or self._trap.value:
+                raise core.fail_fast(self.name, error)
+            mask = self._mask
+            if mask == 0xFFFF_FFFF:
+                return self._r32[0]  # type: ignore[no-any-return]
+            return slots[0] if mask else None  # type: ignore[no-any-return]
+        finally:
+            self._release()
+
+
+class _PublicFunction(Function):
+    """Calls through wasmtime-py's public ``Func.__call__`` (checked, slower)."""
+
+    __slots__ = ("_func",)
+
+    def __init__(self, core: Core, name: str, signature: Signature, func: object) -> None:
+        super().__init__(core, name, signature)
+        assert isinstance(func, wasmtime.Func)
+        self._func = func
+
+    def __call__(self, *args: int) -> int | None:
+        """Call the guest function; the result is signed (or ``None`` without a result)."""
+        if len(args) != len(self._bounds):
+            raise self._arity_error(len(args))
+        signed = []
+        for index, (arg, (low, high, signed_max, modulus)) in enumerate(zip(args, self._bounds)):
+            if type(arg) is not int:
+                arg = _as_int(arg, self.name, index)
+            if arg < low or arg > high:
+                raise self._range_error(index, arg)
+            signed.append(arg - modulus if arg > signed_max else arg)
+        core = self._core
+        with core.lock:
+            if core.poisoned is not None:
+                raise core.poison_error(self.name)
+            core.memory_stale = True
+            try:
+                result = self._func(core.store, *signed)
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as error:
+                raise core.fail(self.name, str(error)) from None
+        return result  # type: ignore[no-any-return]
+
+
+def make_function(core: Core, name: str, signature: Signature, func: object) -> Function:
+    """A :class:`Function` for ``func`` on the core's call path."""
+    cls = _FastFunction if core.fast else _PublicFunction
+    return cls(core, name, signature, func)

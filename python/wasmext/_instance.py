@@ -1,0 +1,220 @@
+"""One instantiated guest: its store, linear memory and function handles."""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import wasmtime
+
+from ._core import Core
+from ._function import Function, make_function
+from ._module import CompiledModule
+from .errors import GuestMemoryError, InvalidInput, InvalidType
+
+if TYPE_CHECKING:
+    from .runtime import Guest
+
+__all__ = ["Instance"]
+
+_U32_MAX = 2**32 - 1
+
+
+def _index(value: object, what: str) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise InvalidType(f"{what} must be an int, not {type(value).__name__}")
+    return value.__index__()  # type: ignore[attr-defined,no-any-return]
+
+
+class Instance:
+    """A guest instance: a private wasmtime store, its linear memory and its exports.
+
+    Get one from :meth:`Guest.instance` (this thread's instance) or
+    :meth:`Guest.new_instance` (a fresh one you own).  Every operation takes the
+    instance's lock, so sharing an instance between threads is memory-safe, but the
+    arena is shared too: give each thread its own instance, as ``Guest.instance()``
+    does.
+
+    Pointers are unsigned 32-bit ints.  :meth:`read` and :meth:`write` check every
+    access against the memory's *current* size and re-read the memory's address
+    after any guest call, so growth never leaves a stale pointer behind.
+
+    After a trap the instance is *poisoned*: the guest's state is unknowable, so
+    every further guest call (functions, :meth:`alloc`, :meth:`reset`) raises
+    :class:`~wasmext.errors.GuestTrap`.  Memory can still be read for post-mortem
+    debugging.  ``Guest.instance()`` replaces a poisoned instance transparently.
+    """
+
+    def __init__(self, guest: Guest, compiled: CompiledModule, fast: bool) -> None:
+        """Instantiate ``compiled`` in a new store; use :meth:`Guest.instance` instead."""
+        self.guest = guest
+        self._compiled = compiled
+        self._core = Core(guest.name, compiled, guest.max_memory, fast)
+        self._functions: dict[str, Function] = {}
+        self._arena_depth = 0
+        self._bump_alloc = self.function("bump_alloc")
+        self._bump_reset = self.function("bump_reset")
+
+    # ----------------------------------------------------------------- properties
+
+    @property
+    def fast_calls(self) -> bool:
+        """Whether calls go through ``wasmtime_func_call_unchecked`` (else the public API)."""
+        return self._core.fast
+
+    @property
+    def poisoned(self) -> bool:
+        """Whether a trap has made this instance unusable for guest calls."""
+        return self._core.poisoned is not None
+
+    @property
+    def memory_size(self) -> int:
+        """Current size of linear memory in bytes."""
+        core = self._core
+        with core.lock:
+            core.refresh_memory()
+            return core.size
+
+    # ----------------------------------------------------------------- functions
+
+    def function(self, name: str) -> Function:
+        """A prepared handle on the exported function ``name`` (cached per instance)."""
+        try:
+            function = self._functions.get(name)
+        except TypeError:  # unhashable: reported below
+            function = None
+        if function is not None:
+            return function
+        if not isinstance(name, str):
+            raise InvalidType(f"function name must be a str, not {type(name).__name__}")
+        signature = self._compiled.functions.get(name)
+        if signature is None:
+            available = ", ".join(sorted(self._compiled.functions)) or "none"
+            raise InvalidInput(
+                f"{self.guest.name} exports no function {name!r} (functions: {available})"
+            )
+        core = self._core
+        function = make_function(core, name, signature, core.export(name))
+        self._functions[name] = function
+        return function
+
+    def call(self, name: str, *args: int) -> int | None:
+        """Call the exported function ``name``: ``function(name)(*args)``."""
+        return self.function(name)(*args)
+
+    # ----------------------------------------------------------------- arena
+
+    def alloc(self, n: int) -> int:
+        """Allocate ``n`` zeroed bytes in the guest arena; return the (unsigned) pointer.
+
+        Raises :class:`~wasmext.errors.GuestMemoryError` if the guest cannot provide
+        them (arena exhausted, memory cap reached, or ``n`` beyond 32 bits).
+        """
+        n = _index(n, "alloc size")
+        if n < 0:
+            raise InvalidInput(f"alloc size must be >= 0, got {n}")
+        cap = self.guest.max_memory
+        if n > _U32_MAX or (cap is not None and n > cap):
+            limit = (
+                "the 4 GiB address space" if cap is None or cap > _U32_MAX else f"max_memory={cap}"
+            )
+            raise GuestMemoryError(f"{self.guest.name}: cannot allocate {n} bytes within {limit}")
+        pointer = self._bump_alloc.unsigned(n)
+        if not pointer:
+            raise GuestMemoryError(
+                f"{self.guest.name}: the guest could not allocate {n} bytes "
+                f"(memory is {self.memory_size} bytes, max_memory={cap})"
+            )
+        return pointer  # type: ignore[return-value]
+
+    def reset(self) -> None:
+        """Zero everything allocated since the last reset and rewind the arena."""
+        self._bump_reset()
+
+    @contextmanager
+    def arena(self) -> Iterator[Instance]:
+        """Scope allocations: the arena is reset when the block exits, however it exits.
+
+        The reset runs in ``finally``, so it also happens on ``KeyboardInterrupt``; it is
+        skipped only if the block left the instance poisoned (there is nothing to reset).
+        Arenas nest: only the outermost block resets, so a helper that opens its own
+        arena never frees its caller's allocations.
+        """
+        self._arena_depth += 1
+        try:
+            yield self
+        finally:
+            self._arena_depth -= 1
+            if not self._arena_depth and self._core.poisoned is None:
+                self.reset()
+
+    # ----------------------------------------------------------------- memory
+
+    def read(self, ptr: int, n: int) -> bytes:
+        """Copy ``n`` bytes of linear memory starting at ``ptr``."""
+        ptr = _index(ptr, "ptr")
+        n = _index(n, "n")
+        core = self._core
+        with core.lock:
+            core.check_range(ptr, n)
+            return ctypes.string_at(core.base + ptr, n) if n else b""
+
+    def write(self, ptr: int, data: bytes | bytearray | memoryview) -> None:
+        """Copy the bytes-like ``data`` (any buffer, e.g. an array or numpy array) to ``ptr``."""
+        ptr = _index(ptr, "ptr")
+        core = self._core
+        if type(data) is bytes:
+            with core.lock:
+                core.check_range(ptr, len(data))
+                ctypes.memmove(core.base + ptr, data, len(data))
+            return
+        try:
+            source = memoryview(data)
+        except TypeError:
+            raise InvalidType(
+                f"data must be a bytes-like object, not {type(data).__name__}"
+            ) from None
+        if not source.c_contiguous:
+            source = memoryview(source.tobytes())
+        source = source.cast("B")
+        with core.lock:
+            core.check_range(ptr, source.nbytes)
+            if source.nbytes:
+                # One memcpy from any buffer, read-only ones included, into current memory.
+                core.view()[ptr : ptr + source.nbytes] = source
+
+    def dump(self) -> bytes:
+        """A copy of all of linear memory."""
+        core = self._core
+        with core.lock:
+            core.refresh_memory()
+            return ctypes.string_at(core.base, core.size) if core.size else b""
+
+    def grow(self, pages: int) -> int:
+        """Grow linear memory by ``pages`` 64 KiB pages from the host; return the old page count.
+
+        The guest's arena skips memory it did not grow itself, so this only reserves
+        address space: useful to test pointers above 2 GiB.
+        """
+        pages = _index(pages, "pages")
+        if pages < 0:
+            raise InvalidInput(f"pages must be >= 0, got {pages}")
+        core = self._core
+        with core.lock:
+            core.memory_stale = True
+            try:
+                return core.memory.grow(core.store, pages)
+            except wasmtime.WasmtimeError as error:
+                raise GuestMemoryError(
+                    f"{self.guest.name}: cannot grow memory by {pages} pages: {error}"
+                ) from None
+
+    def __repr__(self) -> str:
+        """Identify the guest and the call path."""
+        core = self._core
+        state = "poisoned" if core.poisoned else ("fast" if core.fast else "public")
+        return f"<wasmext.Instance of {self.guest.name} ({state})>"

@@ -1,0 +1,159 @@
+"""Compiling, caching and validating guest modules (one shared engine per process)."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Literal
+
+import wasmtime
+
+from . import _fastcall
+from ._cache import ModuleCache, cache_key
+from .errors import InvalidModule
+
+__all__ = ["CompiledModule", "Origin", "Signature", "engine", "forget_loaded_modules", "load"]
+
+#: How a module came to be in memory.
+Origin = Literal["compiled", "disk-cache", "process"]
+
+WASM_MAGIC = b"\0asm"
+SUPPORTED_VALUE_TYPES = frozenset({"i32", "i64"})
+_REQUIRED_FUNCTIONS = {
+    "bump_alloc": (("i32",), ("i32",)),
+    "bump_reset": ((), ()),
+}
+
+_engine: wasmtime.Engine | None = None
+_engine_lock = threading.Lock()
+_load_lock = threading.Lock()
+_loaded: weakref.WeakValueDictionary[str, CompiledModule] = weakref.WeakValueDictionary()
+
+
+def engine() -> wasmtime.Engine:
+    """The process-wide engine every guest is compiled for and instantiated in."""
+    global _engine
+    if _engine is None:
+        with _engine_lock:
+            if _engine is None:
+                _engine = wasmtime.Engine()
+    return _engine
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Parameter and result types of an exported function, as wasm type names."""
+
+    params: tuple[str, ...]
+    results: tuple[str, ...]
+
+    def __str__(self) -> str:
+        """Render as ``(i32, i64) -> i32``."""
+        results = ", ".join(self.results) or "()"
+        return f"({', '.join(self.params)}) -> {results}"
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledModule:
+    """A validated module plus what the runtime needs to know about its exports."""
+
+    module: wasmtime.Module
+    sha256: str
+    functions: dict[str, Signature]
+
+
+def _describe(extern_type: object) -> str:
+    if isinstance(extern_type, wasmtime.FuncType):
+        params = tuple(str(t) for t in extern_type.params)
+        results = tuple(str(t) for t in extern_type.results)
+        return f"function {Signature(params, results)}"
+    return type(extern_type).__name__.removesuffix("Type").lower()
+
+
+def validate(module: wasmtime.Module, name: str) -> dict[str, Signature]:
+    """Check the wasmext guest ABI; return every exported function's signature."""
+    imports = [f"{item.module}.{item.name}" for item in module.imports]
+    if imports:
+        raise InvalidModule(
+            f"{name}: guests must be self-contained, but the module imports {', '.join(imports)}"
+        )
+    exports = {item.name: item.type for item in module.exports}
+    problems: list[str] = []
+    memory = exports.get("memory")
+    if not isinstance(memory, wasmtime.MemoryType):
+        found = "nothing" if memory is None else f"a {_describe(memory)}"
+        problems.append(f"export 'memory' must be a linear memory (found {found})")
+    elif memory.is_64 or memory.is_shared:
+        problems.append("export 'memory' must be an unshared 32-bit memory")
+    functions: dict[str, Signature] = {}
+    for export_name, extern_type in exports.items():
+        if isinstance(extern_type, wasmtime.FuncType):
+            functions[export_name] = Signature(
+                tuple(str(t) for t in extern_type.params),
+                tuple(str(t) for t in extern_type.results),
+            )
+    for required, (params, results) in _REQUIRED_FUNCTIONS.items():
+        wanted = Signature(params, results)
+        found_signature = functions.get(required)
+        if found_signature is None:
+            found = exports.get(required)
+            what = "missing" if found is None else f"a {_describe(found)}, not a function"
+            problems.append(f"export '{required}' {wanted} is {what}")
+        elif found_signature != wanted:
+            problems.append(f"export '{required}' must be {wanted}, found {found_signature}")
+    if problems:
+        raise InvalidModule(f"{name} does not follow the wasmext guest ABI: " + "; ".join(problems))
+    return functions
+
+
+def _compile(wasm: bytes, name: str) -> wasmtime.Module:
+    if not wasm.startswith(WASM_MAGIC):
+        raise InvalidModule(f"{name} is not a WebAssembly binary (no \\0asm header)")
+    try:
+        return wasmtime.Module(engine(), wasm)
+    except wasmtime.WasmtimeError as error:
+        raise InvalidModule(f"{name} is not a valid WebAssembly module: {error}") from None
+
+
+def _from_disk(cache: ModuleCache, key: str) -> wasmtime.Module | None:
+    payload = cache.load(key)
+    if payload is None:
+        return None
+    try:
+        return wasmtime.Module.deserialize(engine(), payload)
+    except wasmtime.WasmtimeError:
+        # Verified bytes that this engine still refuses (e.g. CPU features differ):
+        # recompile, and the store below replaces the entry.
+        return None
+
+
+def load(
+    wasm: bytes, sha256: str, name: str, cache: ModuleCache | None
+) -> tuple[CompiledModule, Origin]:
+    """The validated module for ``wasm`` and where it came from: this process, disk, or Cranelift.
+
+    At most one compilation per artifact per process, even with concurrent callers.
+    """
+    with _load_lock:
+        loaded = _loaded.get(sha256)
+        if loaded is not None:
+            return loaded, "process"
+        key = cache_key(sha256, _fastcall.WASMTIME_VERSION)
+        module = _from_disk(cache, key) if cache is not None else None
+        origin: Origin = "disk-cache"
+        if module is None:
+            module = _compile(wasm, name)
+            origin = "compiled"
+        functions = validate(module, name)
+        if origin == "compiled" and cache is not None:
+            cache.store(key, bytes(module.serialize()))
+        loaded = CompiledModule(module, sha256, functions)
+        _loaded[sha256] = loaded
+        return loaded, origin
+
+
+def forget_loaded_modules() -> None:
+    """Drop this process's table of loaded modules (tests use it to exercise the disk cache)."""
+    with _load_lock:
+        _loaded.clear()

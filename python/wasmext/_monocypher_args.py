@@ -1,0 +1,72 @@
+"""Argument checking for :mod:`wasmext.monocypher`.
+
+Every check runs before anything is written into linear memory, so a rejected call leaves the
+guest untouched. Errors name the offending argument.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Union
+
+from .errors import InvalidInput, InvalidType
+
+__all__ = ["U32_MAX", "U64_MAX", "BytesLike", "buffer", "fixed", "integer"]
+
+BytesLike = Union[bytes, bytearray, memoryview]
+"""What byte-string arguments accept: any C-contiguous object with the buffer protocol."""
+
+U32_MAX = 0xFFFF_FFFF
+U64_MAX = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def buffer(name: str, value: object, *, max_size: int = U32_MAX) -> bytes | memoryview:
+    """Return ``value`` as something whose ``len()`` is its size in bytes.
+
+    Accepts bytes, bytearray, memoryview and any other C-contiguous buffer (array.array, numpy
+    arrays...), viewed as unsigned bytes without copying. ``str`` is refused: text has no single
+    byte encoding, so the caller must choose one.
+    """
+    if type(value) is bytes:
+        size = len(value)
+        if size > max_size:
+            raise InvalidInput(f"{name} is {size} bytes; at most {max_size} are supported")
+        return value
+    if isinstance(value, str):
+        raise InvalidType(f"{name} must be a bytes-like object, not str (encode it first)")
+    try:
+        view = memoryview(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidType(
+            f"{name} must be a bytes-like object (bytes, bytearray, memoryview), "
+            f"not {type(value).__name__}"
+        ) from None
+    if not view.c_contiguous:
+        raise InvalidType(f"{name} must be a C-contiguous buffer")
+    if view.ndim != 1 or view.format != "B":
+        view = view.cast("B")
+    if view.nbytes > max_size:
+        raise InvalidInput(f"{name} is {view.nbytes} bytes; at most {max_size} are supported")
+    return view
+
+
+def fixed(name: str, value: object, size: int) -> bytes | memoryview:
+    """Return ``value`` as a buffer after checking it is exactly ``size`` bytes long."""
+    data = buffer(name, value)
+    if len(data) != size:
+        raise InvalidInput(f"{name} must be {size} bytes long, got {len(data)}")
+    return data
+
+
+def integer(name: str, value: object, low: int, high: int) -> int:
+    """Return ``value`` as an int after checking ``low <= value <= high``.
+
+    Accepts anything with ``__index__`` (int, numpy integers) except bool, which is almost always
+    a mistake where a size or count is expected.
+    """
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
+    value = operator.index(value)  # type: ignore[arg-type]
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}, got {value}")
+    return value

@@ -1,0 +1,57 @@
+"""Exceptions raised by wasmext.
+
+Every error derives from :class:`WasmextError`, so ``except WasmextError`` catches
+anything this package raises on purpose.  Each subclass also inherits the builtin
+exception a Python programmer would expect for that failure, so code written
+against plain Python (``except ValueError``, ``except MemoryError``...) keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ForgeryError",
+    "GuestMemoryError",
+    "GuestTrap",
+    "InvalidInput",
+    "InvalidModule",
+    "InvalidType",
+    "OutOfBounds",
+    "WasmextError",
+]
+
+
+class WasmextError(Exception):
+    """Root of every exception raised by wasmext."""
+
+
+class GuestTrap(WasmextError, RuntimeError):
+    """The guest trapped (or the engine refused the call).
+
+    The instance that trapped is unusable afterwards: :meth:`Guest.instance`
+    hands out a fresh one on the next call, and a held :class:`Instance` raises
+    this error again for every further guest call.
+    """
+
+
+class OutOfBounds(WasmextError, IndexError):
+    """A pointer/length pair falls outside the guest's linear memory, or is negative."""
+
+
+class GuestMemoryError(WasmextError, MemoryError):
+    """The guest could not provide the memory asked for (arena exhausted or cap reached)."""
+
+
+class InvalidInput(WasmextError, ValueError):
+    """An argument has the right type but an unacceptable value."""
+
+
+class InvalidType(WasmextError, TypeError):
+    """An argument has the wrong type."""
+
+
+class InvalidModule(WasmextError, ValueError):
+    """The WebAssembly module is malformed or does not follow the wasmext guest ABI."""
+
+
+class ForgeryError(WasmextError, ValueError):
+    """A message authentication code or signature did not verify."""

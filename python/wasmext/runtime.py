@@ -1,0 +1,202 @@
+"""Load WebAssembly guests that follow the wasmext ABI and call into them.
+
+A :class:`Guest` is a module compiled once per process (lazily, thread-safely, with
+an on-disk cache of compiled code).  :meth:`Guest.instance` gives each thread its
+own :class:`Instance` (a wasmtime store is never shared between threads); an
+instance allocates in the guest's bump arena, moves bytes in and out of linear
+memory, and calls exported functions through prepared :class:`Function` handles.
+
+Example::
+
+    from wasmext.runtime import bundled
+
+    inst = bundled("twosum").instance()
+    with inst.arena():
+        ptr = inst.alloc(8)
+        inst.write(ptr, (7).to_bytes(4, "little") + (9).to_bytes(4, "little"))
+        packed = inst.call("twosum_i32", ptr, 2, 16)
+
+Calls use wasmtime's ``wasmtime_func_call_unchecked`` through the C library that
+wasmtime-py already loaded (about a microsecond per call) when the installed
+wasmtime is a version this was tested with, and wasmtime-py's public API otherwise.
+Set ``WASMEXT_PUBLIC_API=1`` or pass ``fast_calls=False`` to force the public path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Union
+
+from . import _fastcall, _module
+from ._cache import ModuleCache, default_cache_dir
+from ._function import Function
+from ._instance import Instance
+from ._module import Origin, Signature
+from .errors import InvalidInput, InvalidType
+
+__all__ = ["GUESTS_DIR", "Function", "Guest", "Instance", "Signature", "bundled"]
+
+#: Where the wheel ships its artifacts (``cargo xtask build`` copies them here).
+GUESTS_DIR = Path(__file__).resolve().parent / "guests"
+
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+CacheSetting = Union[bool, str, "os.PathLike[str]"]
+
+
+class Guest:
+    """A WebAssembly guest module, compiled at most once per process.
+
+    ``source`` is a path to a ``.wasm`` file or the module's bytes.  Compilation is
+    lazy (first :meth:`instance`, or :meth:`load`) and shared: guests built from the
+    same bytes share one compiled module.  With ``cache`` (``True``: the per-user
+    cache dir, ``$WASMEXT_CACHE_DIR`` or the XDG cache; or an explicit directory)
+    the compiled code is also kept on disk across processes.
+
+    ``max_memory`` caps each instance's linear memory in bytes (wasmtime store
+    limits): the guest's ``memory.grow`` fails past it and :meth:`Instance.alloc`
+    raises :class:`~wasmext.errors.GuestMemoryError`.
+
+    ``fast_calls``: ``None`` picks the fast path when available (unless
+    ``$WASMEXT_PUBLIC_API`` is set), ``False`` forces wasmtime-py's public API.
+
+    Loading raises :class:`~wasmext.errors.InvalidModule` for malformed bytes or a
+    module that lacks ``memory``, ``bump_alloc: (i32) -> i32`` or ``bump_reset: () -> ()``.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        max_memory: int | None = None,
+        cache: CacheSetting = True,
+        fast_calls: bool | None = None,
+    ) -> None:
+        """Read ``source`` now; compile on first use."""
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            self._wasm = bytes(source)
+            self._name = "<bytes>"
+        elif isinstance(source, (str, os.PathLike)):
+            path = Path(source)
+            self._wasm = path.read_bytes()
+            self._name = path.name
+        else:
+            raise InvalidType(f"source must be a path or bytes, not {type(source).__name__}")
+        if max_memory is not None:
+            if isinstance(max_memory, bool) or not isinstance(max_memory, int):
+                raise InvalidType(f"max_memory must be an int, not {type(max_memory).__name__}")
+            if max_memory < 0:
+                raise InvalidInput(f"max_memory must be >= 0, got {max_memory}")
+        self._max_memory = max_memory
+        if cache is True:
+            self._cache: ModuleCache | None = ModuleCache(default_cache_dir())
+        elif cache is False or cache is None:
+            self._cache = None
+        elif isinstance(cache, (str, os.PathLike)):
+            self._cache = ModuleCache(Path(cache))
+        else:
+            raise InvalidType(f"cache must be a bool or a directory, not {type(cache).__name__}")
+        wanted = fast_calls if fast_calls is not None else not _fastcall.public_api_forced()
+        self._fast = bool(wanted) and _fastcall.AVAILABLE
+        self._sha256 = hashlib.sha256(self._wasm).hexdigest()
+        self._compiled: _module.CompiledModule | None = None
+        self._origin: Origin | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @property
+    def name(self) -> str:
+        """File name of the artifact (``<bytes>`` when built from bytes), for messages."""
+        return self._name
+
+    @property
+    def sha256(self) -> str:
+        """Hex sha256 of the module's bytes."""
+        return self._sha256
+
+    @property
+    def max_memory(self) -> int | None:
+        """Linear memory cap per instance in bytes, or ``None``."""
+        return self._max_memory
+
+    @property
+    def fast_calls(self) -> bool:
+        """Whether instances call through the fast path."""
+        return self._fast
+
+    @property
+    def origin(self) -> Origin | None:
+        """Where the compiled module came from, ``None`` until it is loaded.
+
+        ``"compiled"`` (Cranelift ran), ``"disk-cache"`` (deserialized from the cache)
+        or ``"process"`` (another Guest in this process had already loaded the same bytes).
+        """
+        return self._origin
+
+    @property
+    def functions(self) -> dict[str, Signature]:
+        """Signatures of every exported function (loads the module)."""
+        return dict(self._load().functions)
+
+    def load(self) -> Guest:
+        """Compile (or fetch from cache) and validate now instead of on first use."""
+        self._load()
+        return self
+
+    def instance(self) -> Instance:
+        """The calling thread's instance, created on first use and replaced after a trap."""
+        instance: Instance | None = getattr(self._local, "instance", None)
+        if instance is None or instance.poisoned:
+            instance = self.new_instance()
+            self._local.instance = instance
+        return instance
+
+    def new_instance(self) -> Instance:
+        """A fresh instance owned by the caller (no recompilation: the module is reused)."""
+        return Instance(self, self._load(), self._fast)
+
+    def _load(self) -> _module.CompiledModule:
+        compiled = self._compiled
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled
+                if compiled is None:
+                    compiled, self._origin = _module.load(
+                        self._wasm, self._sha256, self._name, self._cache
+                    )
+                    self._compiled = compiled
+        return compiled
+
+    def __repr__(self) -> str:
+        """Name, hash prefix and call path."""
+        path = "fast" if self._fast else "public"
+        return f"<wasmext.Guest {self._name} sha256={self._sha256[:12]} {path} calls>"
+
+
+_bundled: dict[str, Guest] = {}
+_bundled_lock = threading.Lock()
+_BUNDLED_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def bundled(name: str) -> Guest:
+    """The process-wide :class:`Guest` for the shipped artifact ``guests/{name}.wasm``."""
+    guest = _bundled.get(name)
+    if guest is not None:
+        return guest
+    if not isinstance(name, str):
+        raise InvalidType(f"guest name must be a str, not {type(name).__name__}")
+    path = GUESTS_DIR / f"{name}.wasm"
+    if not _BUNDLED_NAME.fullmatch(name) or not path.is_file():
+        shipped = sorted(p.stem for p in GUESTS_DIR.glob("*.wasm")) if GUESTS_DIR.is_dir() else []
+        raise InvalidInput(
+            f"no bundled guest {name!r} (shipped: {', '.join(shipped) or 'none'}); "
+            "artifacts come from `cargo xtask build`"
+        )
+    with _bundled_lock:
+        guest = _bundled.get(name)
+        if guest is None:
+            guest = _bundled[name] = Guest(path)
+    return guest
