@@ -1,0 +1,428 @@
+use std::ops::Range;
+use std::vec::Vec;
+
+use proptest::prelude::*;
+
+use super::{Arena, MAX_REGIONS};
+use crate::fake_memory::FakeMemory;
+use crate::memory::{LinearMemory, MEMORY_LIMIT, PAGE};
+
+/// Like a Rust guest: heap right after 1 MiB of stack and some data, 17 initial pages.
+const HEAP_BASE: u64 = 0x10_0408;
+const INITIAL_PAGES: u64 = 17;
+const FIRST: u64 = 0x10_0410;
+const INITIAL_END: u64 = INITIAL_PAGES * PAGE;
+
+fn arena(max_pages: u64) -> Arena<FakeMemory> {
+    Arena::new(FakeMemory::new(HEAP_BASE, INITIAL_PAGES, max_pages))
+}
+
+/// Allocates and asserts success, returning the handed-out byte range.
+fn take(arena: &mut Arena<FakeMemory>, size: u32) -> Range<u64> {
+    let addr = arena.alloc(size);
+    assert_ne!(addr, 0, "bump_alloc({size}) failed");
+    u64::from(addr)..u64::from(addr) + u64::from(size)
+}
+
+fn reset(arena: &mut Arena<FakeMemory>) {
+    // SAFETY: the fake memory holds no Rust references.
+    unsafe { arena.reset() }
+}
+
+#[test]
+fn first_allocation_is_the_aligned_heap_base() {
+    let mut arena = arena(100);
+    assert_eq!(take(&mut arena, 1), FIRST..FIRST + 1);
+    assert_eq!(take(&mut arena, 20), FIRST + 16..FIRST + 36);
+    assert_eq!(take(&mut arena, 3).start, FIRST + 48);
+}
+
+#[test]
+fn an_aligned_heap_base_is_used_as_is() {
+    let mut arena = Arena::new(FakeMemory::new(0x10_0400, 17, 100));
+    assert_eq!(arena.alloc(8), 0x10_0400);
+}
+
+#[test]
+fn zero_size_gets_a_valid_address_without_taking_room() {
+    let mut arena = arena(100);
+    assert_eq!(arena.alloc(0), FIRST as u32);
+    assert_eq!(arena.alloc(0), FIRST as u32);
+    assert_eq!(take(&mut arena, 5).start, FIRST);
+    assert_eq!(arena.alloc(0), (FIRST + 16) as u32);
+}
+
+#[test]
+fn zero_size_at_the_exact_end_of_a_region_moves_past_it() {
+    let mut arena = arena(100);
+    let rest = (INITIAL_END - FIRST) as u32;
+    assert_eq!(take(&mut arena, rest), FIRST..INITIAL_END);
+    let grows = arena.memory().grows;
+    let addr = u64::from(arena.alloc(0));
+    assert!(
+        addr >= INITIAL_END && addr < arena.memory().size(),
+        "{addr:#x} not in memory"
+    );
+    assert_eq!(arena.memory().grows, grows + 1);
+}
+
+#[test]
+fn growth_extends_the_region_when_contiguous() {
+    let mut arena = arena(100);
+    let big = take(&mut arena, 3 * PAGE as u32);
+    assert_eq!(big.start, FIRST);
+    assert_eq!(
+        arena.memory().size(),
+        (FIRST + 3 * PAGE).div_ceil(PAGE) * PAGE
+    );
+    assert_eq!(arena.count, 1);
+    assert_eq!(take(&mut arena, 16).start, big.end);
+}
+
+#[test]
+fn foreign_growth_starts_a_new_region_and_stays_untouched() {
+    let mut arena = arena(100);
+    let mine = take(&mut arena, 1000);
+    let theirs = arena.memory_mut().grow_foreign(2, 0xAB);
+    let big = take(&mut arena, PAGE as u32);
+    assert_eq!(
+        big.start, theirs.end,
+        "the new region starts after the foreign pages"
+    );
+    assert_eq!(arena.count, 2);
+    // Room left in the first region still serves small requests? No: a bump arena moves on.
+    assert!(take(&mut arena, 16).start >= big.end);
+
+    arena.memory_mut().fill(mine.clone(), 1);
+    arena.memory_mut().fill(big.clone(), 2);
+    reset(&mut arena);
+    assert!(arena.memory().all(mine, 0));
+    assert!(arena.memory().all(big, 0));
+    assert!(arena.memory().all(theirs.clone(), 0xAB));
+    for zeroed in &arena.memory().zeroed {
+        assert!(
+            zeroed.end <= theirs.start || zeroed.start >= theirs.end,
+            "zeroed {zeroed:x?}"
+        );
+    }
+}
+
+#[test]
+fn growth_by_the_host_before_first_use_is_skipped() {
+    let mut memory = FakeMemory::new(HEAP_BASE, INITIAL_PAGES, 100);
+    let host = memory.grow_foreign(3, 0x55);
+    let mut arena = Arena::new(memory);
+    assert_eq!(
+        take(&mut arena, 16).start,
+        FIRST,
+        "the initial region is still the arena's"
+    );
+    let past = take(&mut arena, PAGE as u32);
+    assert_eq!(past.start, host.end);
+    reset(&mut arena);
+    assert!(arena.memory().all(host, 0x55));
+}
+
+#[test]
+fn reset_zeroes_exactly_what_was_handed_out() {
+    let mut arena = arena(100);
+    let a = take(&mut arena, 40);
+    let b = take(&mut arena, 2 * PAGE as u32);
+    arena.memory_mut().fill(a.start..b.end, 0xEE);
+    reset(&mut arena);
+    assert_eq!(arena.memory().zeroed.len(), 1);
+    assert_eq!(arena.memory().zeroed[0], FIRST..b.end);
+    assert!(arena.memory().all(FIRST..arena.memory().size(), 0));
+    reset(&mut arena);
+    assert_eq!(
+        arena.memory().zeroed.len(),
+        1,
+        "nothing handed out, nothing zeroed"
+    );
+}
+
+#[test]
+fn reset_before_any_allocation_does_nothing() {
+    let mut arena = arena(100);
+    reset(&mut arena);
+    assert!(arena.memory().zeroed.is_empty());
+    assert_eq!(take(&mut arena, 1).start, FIRST);
+}
+
+#[test]
+fn after_reset_regions_are_reused_in_order() {
+    let mut arena = arena(100);
+    let sizes = [100, PAGE as u32, 7, 3 * PAGE as u32, 0, 5000];
+    let mut first_run = Vec::new();
+    for (i, &size) in sizes.iter().enumerate() {
+        if i % 2 == 1 {
+            arena.memory_mut().grow_foreign(1, 0x77);
+        }
+        first_run.push(take(&mut arena, size));
+    }
+    let (grows, regions) = (arena.memory().grows, arena.count);
+    reset(&mut arena);
+    let second_run: Vec<_> = sizes.iter().map(|&size| take(&mut arena, size)).collect();
+    assert_eq!(first_run, second_run);
+    assert_eq!(
+        (arena.memory().grows, arena.count),
+        (grows, regions),
+        "no new memory"
+    );
+}
+
+#[test]
+fn a_region_too_small_after_reset_is_skipped_not_split() {
+    let mut arena = arena(100);
+    take(&mut arena, 64);
+    arena.memory_mut().grow_foreign(1, 0x77);
+    let second = take(&mut arena, PAGE as u32);
+    reset(&mut arena);
+    // Larger than what is left of the first region: served from the second one.
+    let big = (INITIAL_END - FIRST) as u32 + 1;
+    assert_eq!(take(&mut arena, big).start, second.start);
+}
+
+#[test]
+fn huge_requests_fail_cleanly() {
+    let mut arena = arena(65536);
+    take(&mut arena, 32);
+    for size in [u32::MAX, 0xFFFF_FFF0, 0xFFFF_0000] {
+        assert_eq!(arena.alloc(size), 0, "bump_alloc({size:#x})");
+    }
+    assert_eq!(arena.memory().grows, 0);
+    assert_eq!(
+        take(&mut arena, 1).start,
+        FIRST + 32,
+        "failures leave the arena as it was"
+    );
+}
+
+#[test]
+fn a_memory_cap_makes_growth_fail_then_smaller_requests_still_work() {
+    let mut arena = arena(INITIAL_PAGES + 2);
+    assert_eq!(arena.alloc(3 * PAGE as u32), 0);
+    assert_eq!(arena.memory().pages(), INITIAL_PAGES);
+    let fits = take(&mut arena, PAGE as u32);
+    assert_eq!(fits.start, FIRST);
+    arena.memory_mut().set_max_pages(INITIAL_PAGES + 4);
+    assert_ne!(arena.alloc(PAGE as u32), 0);
+}
+
+#[test]
+fn the_region_table_is_bounded() {
+    let mut arena = arena(1000);
+    take(&mut arena, 16);
+    for _ in 1..MAX_REGIONS {
+        arena.memory_mut().grow_foreign(1, 0x11);
+        take(&mut arena, PAGE as u32);
+    }
+    assert_eq!(arena.count, MAX_REGIONS);
+    // Contiguous growth needs no new slot...
+    take(&mut arena, PAGE as u32);
+    // ...a new region does.
+    let pages = arena.memory().pages();
+    arena.memory_mut().grow_foreign(1, 0x11);
+    assert_eq!(arena.alloc(PAGE as u32), 0);
+    assert_eq!(
+        arena.memory().pages(),
+        pages + 1,
+        "no pages grown for a region it can't track"
+    );
+    // A reset makes the tracked regions available again.
+    reset(&mut arena);
+    assert_eq!(take(&mut arena, 16).start, FIRST);
+}
+
+#[test]
+fn failed_requests_after_foreign_growth_use_up_no_region_slots() {
+    let mut arena = arena(1000);
+    take(&mut arena, 16);
+    for _ in 0..2 * MAX_REGIONS {
+        arena.memory_mut().grow_foreign(1, 0x11);
+        assert_eq!(arena.alloc(u32::MAX - 64), 0);
+    }
+    assert!(
+        arena.count <= 2,
+        "{} regions for nothing handed out",
+        arena.count
+    );
+    let theirs = arena.memory_mut().grow_foreign(1, 0x11);
+    assert_eq!(take(&mut arena, PAGE as u32).start, theirs.end);
+}
+
+#[test]
+fn the_top_of_memory_is_reachable_and_never_wraps() {
+    let mut arena = arena(65536);
+    take(&mut arena, 16);
+    let below = arena.memory().pages();
+    let host = arena.memory_mut().grow_foreign(65536 - 2 - below, 0x33);
+    let top = take(&mut arena, 2 * PAGE as u32 - 16);
+    assert_eq!(top.start, host.end);
+    assert!(top.start > 0x8000_0000 && top.end == MEMORY_LIMIT - 16);
+    let last = take(&mut arena, 16);
+    assert_eq!(last, MEMORY_LIMIT - 16..MEMORY_LIMIT);
+    assert_eq!(
+        arena.alloc(0),
+        0,
+        "no byte left for even an empty allocation to point at"
+    );
+    assert_eq!(arena.alloc(1), 0);
+
+    arena.memory_mut().fill(top.start..MEMORY_LIMIT, 0x99);
+    reset(&mut arena);
+    assert!(arena.memory().all(top.start..MEMORY_LIMIT, 0));
+    assert!(arena.memory().all(host, 0x33));
+    assert_eq!(take(&mut arena, 16).start, FIRST);
+}
+
+#[test]
+fn a_request_ending_exactly_at_four_gib_fits() {
+    let mut arena = arena(65536);
+    take(&mut arena, 16);
+    let below = arena.memory().pages();
+    arena.memory_mut().grow_foreign(65536 - 1 - below, 0x33);
+    let top = take(&mut arena, PAGE as u32);
+    assert_eq!(top, MEMORY_LIMIT - PAGE..MEMORY_LIMIT);
+    assert_eq!(arena.memory().pages(), 65536);
+}
+
+#[test]
+fn rewinding_to_a_mark_wipes_only_what_came_after() {
+    let mut arena = arena(100);
+    let before = take(&mut arena, 100);
+    arena.memory_mut().fill(before.clone(), 0x42);
+    let mark = arena.mark();
+    let after = take(&mut arena, 100);
+    arena.memory_mut().grow_foreign(1, 0x24);
+    let later = take(&mut arena, PAGE as u32);
+    arena.memory_mut().fill(after.clone(), 0x43);
+    arena.memory_mut().fill(later.clone(), 0x44);
+    // SAFETY: the fake memory holds no Rust references.
+    unsafe { arena.rewind(mark) };
+    assert!(arena.memory().all(before, 0x42));
+    assert!(arena.memory().all(after.clone(), 0));
+    assert!(arena.memory().all(later.clone(), 0));
+    assert_eq!(
+        take(&mut arena, 100),
+        after,
+        "allocation resumes at the mark"
+    );
+    assert_eq!(
+        take(&mut arena, PAGE as u32),
+        later,
+        "and reuses the later region"
+    );
+}
+
+/// One step of a random workload.
+#[derive(Clone, Debug)]
+enum Op {
+    Alloc(u32),
+    Foreign(u64),
+    Mark,
+    Rewind,
+    Reset,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0u32..200).prop_map(Op::Alloc),
+        3 => (0u32..3 * PAGE as u32).prop_map(Op::Alloc),
+        1 => prop_oneof![Just(u32::MAX), Just(0xFFFF_FFF0), 0x0100_0000u32..].prop_map(Op::Alloc),
+        1 => (1u64..3).prop_map(Op::Foreign),
+        1 => Just(Op::Mark),
+        1 => Just(Op::Rewind),
+        1 => Just(Op::Reset),
+    ]
+}
+
+/// What the arena handed out and what others own, checked after rewinds and at the end.
+struct Model {
+    /// Live allocations and the byte each was filled with.
+    live: Vec<(Range<u64>, u8)>,
+    foreign: Vec<Range<u64>>,
+    marks: Vec<(super::Mark, usize)>,
+}
+
+impl Model {
+    fn check_memory(&self, memory: &FakeMemory) {
+        for (range, byte) in &self.live {
+            assert!(
+                memory.all(range.clone(), *byte),
+                "allocation {range:x?} was clobbered"
+            );
+        }
+        for range in &self.foreign {
+            assert!(
+                memory.all(range.clone(), 0xF0),
+                "foreign memory {range:x?} was touched"
+            );
+        }
+    }
+}
+
+const MAX_PAGES: u64 = 80;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_workloads_keep_every_promise(ops in proptest::collection::vec(op(), 1..120)) {
+        let mut arena = arena(MAX_PAGES);
+        let mut model = Model { live: Vec::new(), foreign: Vec::new(), marks: Vec::new() };
+        for (step, op) in ops.into_iter().enumerate() {
+            match op {
+                Op::Alloc(size) => {
+                    let addr = u64::from(arena.alloc(size));
+                    let memory = arena.memory();
+                    if addr == 0 {
+                        let needed = (u64::from(size) + 16).div_ceil(PAGE);
+                        let justified = memory.pages() + needed > MAX_PAGES || arena.count == MAX_REGIONS;
+                        prop_assert!(justified, "bump_alloc({size}) failed with room to grow");
+                        continue;
+                    }
+                    let range = addr..addr + u64::from(size);
+                    prop_assert_eq!(addr % 16, 0);
+                    prop_assert!(addr < memory.size() && range.end <= memory.size());
+                    prop_assert!(memory.all(range.clone(), 0), "{range:x?} handed out dirty");
+                    for (other, _) in &model.live {
+                        prop_assert!(range.end <= other.start || other.end <= range.start || range.is_empty());
+                    }
+                    for other in &model.foreign {
+                        prop_assert!(range.end <= other.start || other.end <= range.start);
+                        prop_assert!(!other.contains(&addr), "{addr:#x} points into foreign memory");
+                    }
+                    let byte = (step % 200) as u8 + 1;
+                    arena.memory_mut().fill(range.clone(), byte);
+                    model.live.push((range, byte));
+                }
+                Op::Foreign(pages) => {
+                    if arena.memory().pages() + pages <= MAX_PAGES {
+                        model.foreign.push(arena.memory_mut().grow_foreign(pages, 0xF0));
+                    }
+                }
+                Op::Mark => model.marks.push((arena.mark(), model.live.len())),
+                Op::Rewind => {
+                    if let Some((mark, live)) = model.marks.pop() {
+                        // SAFETY: the fake memory holds no Rust references.
+                        unsafe { arena.rewind(mark) };
+                        for (range, _) in model.live.drain(live..) {
+                            prop_assert!(arena.memory().all(range, 0));
+                        }
+                        model.check_memory(arena.memory());
+                    }
+                }
+                Op::Reset => {
+                    reset(&mut arena);
+                    for (range, _) in model.live.drain(..) {
+                        prop_assert!(arena.memory().all(range, 0));
+                    }
+                    model.marks.clear();
+                    model.check_memory(arena.memory());
+                }
+            }
+        }
+        model.check_memory(arena.memory());
+    }
+}
