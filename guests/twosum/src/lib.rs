@@ -1,4 +1,27 @@
+//! The twosum guest: `twosum_i32` and `twosum_i64` find the pair of indices Python's reference
+//! returns, in one pass with a hash table (in the arena) of the numbers seen.
+//!
+//! ```python
+//! def twosum(nums, target):
+//!     seen = {}
+//!     for i, num in enumerate(nums):
+//!         if target - num in seen:
+//!             return seen[target - num], i
+//!         seen[num] = i
+//!     return None
+//! ```
+//!
+//! The search ([`find_pair`]) is plain Rust, tested natively; the exports wrap it for the host.
+
 #![cfg_attr(target_arch = "wasm32", no_std)]
-pub use guest_sdk::bump_alloc;
-#[no_mangle]
-pub extern "C" fn twosum_i32(a: u32, b: u32, t: i64) -> i64 { (a as i64) + (b as i64) + t }
+
+#[cfg(target_arch = "wasm32")]
+mod exports;
+mod search;
+
+pub use search::{find_pair, table_len, Element};
+
+guest_sdk::export_arena!();
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,187 @@
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+
+use crate::{find_pair, table_len, Element};
+
+/// The Python reference, with Python's unbounded integers (i128 is enough for i64 - i64).
+fn reference<T: Element>(nums: &[T], target: i64) -> Option<(usize, usize)> {
+    let mut seen = HashMap::new();
+    for (i, &num) in nums.iter().enumerate() {
+        let num = i128::from(Into::<i64>::into(num));
+        if let Some(&j) = seen.get(&(i128::from(target) - num)) {
+            return Some((j, i));
+        }
+        seen.insert(num, i);
+    }
+    None
+}
+
+fn search<T: Element>(nums: &[T], target: i64) -> Option<(usize, usize)> {
+    let mut table = vec![T::default(); table_len(nums.len()).unwrap()];
+    find_pair(nums, target, &mut table)
+}
+
+fn agrees<T: Element + std::fmt::Debug>(nums: &[T], target: i64) {
+    assert_eq!(
+        search(nums, target),
+        reference(nums, target),
+        "nums {nums:?}, target {target}"
+    );
+}
+
+#[test]
+fn empty_and_single_have_no_pair() {
+    assert_eq!(search::<i32>(&[], 0), None);
+    assert_eq!(
+        search(&[5i32], 10),
+        None,
+        "an element never pairs with itself"
+    );
+    assert_eq!(search(&[5i64], 10), None);
+}
+
+#[test]
+fn classic_cases() {
+    assert_eq!(search(&[2i32, 7, 11, 15], 9), Some((0, 1)));
+    assert_eq!(search(&[3i32, 2, 4], 6), Some((1, 2)));
+    assert_eq!(search(&[3i64, 3], 6), Some((0, 1)));
+    assert_eq!(search(&[1i32, 2, 3], 100), None);
+}
+
+#[test]
+fn duplicates_answer_with_the_latest_earlier_index() {
+    // seen[num] = i overwrites: 1 at index 2 replaces 1 at index 0.
+    assert_eq!(search(&[1i32, 5, 1, 9], 10), Some((2, 3)));
+    assert_eq!(search(&[4i32, 4, 4, 4], 8), Some((0, 1)));
+    agrees(&[7i32, 0, 7, 0, 7, 3], 10);
+    agrees(&[1i64, 1, 1, 2, 2, 2], 3);
+}
+
+#[test]
+fn int32_edges() {
+    let (min, max) = (i32::MIN, i32::MAX);
+    assert_eq!(search(&[min, max], -1), Some((0, 1)));
+    assert_eq!(search(&[max, max], 2 * i64::from(max)), Some((0, 1)));
+    assert_eq!(search(&[min, min], 2 * i64::from(min)), Some((0, 1)));
+    assert_eq!(search(&[0, min], i64::from(min)), Some((0, 1)));
+    // The complement of MIN against 0 is 2^31: out of range, so simply absent, not wrapped to MIN.
+    assert_eq!(search(&[min, min, 5], 0), None);
+}
+
+#[test]
+fn int32_targets_beyond_int32() {
+    assert_eq!(search(&[1i32, i32::MAX], 1 << 31), Some((0, 1)));
+    assert_eq!(search(&[-1i32, i32::MIN], -(1 << 31) - 1), Some((0, 1)));
+    assert_eq!(search(&[i32::MAX, i32::MAX], i64::MAX), None);
+    assert_eq!(search(&[i32::MIN, 0, -1], i64::MIN), None);
+    agrees(&[i32::MAX, 1, i32::MIN, -1, 0], 1 << 32);
+}
+
+#[test]
+fn int64_complements_that_would_overflow_are_absent() {
+    let (min, max) = (i64::MIN, i64::MAX);
+    assert_eq!(search(&[max, min], -1), Some((0, 1)));
+    // MIN - 1 overflows: a wrapping version would find MAX.
+    assert_eq!(search(&[max, 1], min), None);
+    assert_eq!(
+        search(&[-1, max], min),
+        None,
+        "MIN - MAX doesn't fit; -1 + MAX isn't MIN"
+    );
+    assert_eq!(search(&[min, 0], min), Some((0, 1)));
+    assert_eq!(search(&[max, 0, 1], max), Some((0, 1)));
+    agrees(&[max, min, -1, 1, 0, max], max);
+}
+
+#[test]
+fn keys_differing_only_in_high_bits_still_work() {
+    let nums: Vec<i64> = (0..1000).map(|k| k << 40).collect();
+    agrees(&nums, (998 << 40) + (999 << 40));
+    agrees(&nums, 3);
+}
+
+#[test]
+fn a_dirty_table_neither_panics_nor_loops() {
+    let nums = [1i32, 2, 3, 4];
+    // Every slot occupied: by a number that pairs, by one that doesn't, by one not in `nums`.
+    for fill in [3, 4, 9, -1] {
+        let mut table = vec![fill; table_len(nums.len()).unwrap()];
+        let _ = find_pair(&nums[..], 7, &mut table);
+    }
+    let wide = [1i64, 2, 3, 4];
+    for fill in [3, i64::MAX] {
+        let mut table = vec![fill; table_len(wide.len()).unwrap()];
+        let _ = find_pair(&wide[..], 7, &mut table);
+    }
+    let mut wrong_size = vec![0; 3];
+    let _ = find_pair(&nums[..], 7, &mut wrong_size);
+    assert_eq!(find_pair(&nums[..], 7, &mut []), None);
+}
+
+#[test]
+fn zero_is_found_only_once_seen() {
+    // 0 is stored as a vacant-looking slot; only the flag says it was seen.
+    assert_eq!(search(&[5i32, 0], 0), None);
+    assert_eq!(search(&[0i32, 5, 0], 0), Some((0, 2)));
+    assert_eq!(search(&[0i32, 7], 7), Some((0, 1)));
+    assert_eq!(search(&[7i64, 0], 7), Some((0, 1)));
+    assert_eq!(search(&[3i64, 4, 0, 0], 0), Some((2, 3)));
+    agrees(&[0i32, 1, 0, 2, 0, 3], 3);
+}
+
+#[test]
+fn table_len_is_a_power_of_two_at_least_twice_the_input() {
+    assert_eq!(table_len(0), Some(1));
+    assert_eq!(table_len(1), Some(2));
+    assert_eq!(table_len(3), Some(8));
+    assert_eq!(table_len(1 << 20), Some(1 << 21));
+    assert_eq!(table_len(usize::MAX / 2 + 1), None);
+}
+
+#[test]
+fn a_million_elements() {
+    let nums: Vec<i32> = (0..1_000_000).map(|k| k * 3).collect();
+    assert_eq!(
+        search(&nums, 3 * 999_998 + 3 * 999_999),
+        Some((999_998, 999_999))
+    );
+    assert_eq!(search(&nums, 1), None);
+}
+
+/// Small values so that pairs, misses and duplicates are all common.
+fn crowded<T: Arbitrary + Copy>(values: impl Strategy<Value = T>) -> impl Strategy<Value = Vec<T>> {
+    proptest::collection::vec(values, 0..200)
+}
+
+proptest! {
+    #[test]
+    fn i32_matches_the_reference(nums in crowded(-50i32..50), target in -100i64..100) {
+        prop_assert_eq!(search(&nums, target), reference(&nums, target));
+    }
+
+    #[test]
+    fn i32_extremes_match_the_reference(
+        nums in crowded(prop_oneof![Just(i32::MIN), Just(i32::MAX), Just(0), Just(-1), Just(1), any::<i32>()]),
+        target in prop_oneof![any::<i64>(), -(1i64 << 33)..(1 << 33)],
+    ) {
+        prop_assert_eq!(search(&nums, target), reference(&nums, target));
+    }
+
+    #[test]
+    fn i64_matches_the_reference(
+        nums in crowded(prop_oneof![-50i64..50, Just(i64::MIN), Just(i64::MAX), any::<i64>()]),
+        target in prop_oneof![-100i64..100, Just(i64::MIN), Just(i64::MAX), Just(-1), any::<i64>()],
+    ) {
+        prop_assert_eq!(search(&nums, target), reference(&nums, target));
+    }
+
+    #[test]
+    fn a_planted_pair_is_found(nums in crowded(any::<i64>()), a in any::<i64>(), b in any::<i64>()) {
+        let mut nums = nums;
+        nums.push(a);
+        nums.push(b);
+        let target = a.wrapping_add(b);
+        prop_assert_eq!(search(&nums, target), reference(&nums, target));
+    }
+}
