@@ -1,1 +1,6 @@
+mod arena;
+mod high_memory;
+mod mixed_alloc;
+mod monocypher;
 mod support;
+mod twosum;

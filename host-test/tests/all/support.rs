@@ -74,7 +74,11 @@ impl Guest {
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| wasmtime::format_err!("the guest exports no `memory`"))?;
-        Ok(Self { store, instance, memory })
+        Ok(Self {
+            store,
+            instance,
+            memory,
+        })
     }
 
     pub fn func<P: WasmParams, R: WasmResults>(&mut self, name: &str) -> Result<TypedFunc<P, R>> {
@@ -127,7 +131,8 @@ impl Guest {
     pub fn grow_memory_to(&mut self, addr: u64) -> Result<()> {
         let current = self.memory_size();
         if addr > current {
-            self.memory.grow(&mut self.store, (addr - current).div_ceil(PAGE))?;
+            self.memory
+                .grow(&mut self.store, (addr - current).div_ceil(PAGE))?;
         }
         Ok(())
     }

@@ -1,0 +1,143 @@
+//! The arena and twosum above 2 GiB and up against 4 GiB, in memory the host grew. Pages are
+//! only touched where a test writes, so resident memory stays small.
+
+use wasmtime::{ensure, Result};
+
+use crate::support::{Guest, PAGE};
+use crate::twosum::{call, reference, Width};
+
+const TWO_GIB: u64 = 1 << 31;
+const FOUR_GIB: u64 = 1 << 32;
+
+/// A twosum guest whose memory the host grew to `addr`, where the arena's next region starts.
+fn guest_grown_to(addr: u64) -> Result<Guest> {
+    let mut guest = Guest::new("twosum")?;
+    ensure!(guest.alloc(16)? != 0);
+    guest.grow_memory_to(addr)?;
+    ensure!(guest.memory_size() == addr.next_multiple_of(PAGE));
+    Ok(guest)
+}
+
+#[test]
+fn pointers_above_2_gib_are_ordinary_unsigned_values() -> Result<()> {
+    let mut guest = guest_grown_to(TWO_GIB)?;
+    // Too big for what is left of the first region: the new region starts where memory ended.
+    let high = guest.alloc(PAGE as u32)?;
+    ensure!(u64::from(high) == TWO_GIB, "{high:#x}");
+    // A host reading the result as a signed i32 sees a negative number and must mask it.
+    let signed = guest.call::<i32, i32>("bump_alloc", 16)?;
+    ensure!(
+        signed < 0 && signed as u32 == high + PAGE as u32,
+        "bump_alloc as i32: {signed}"
+    );
+    guest.write(high, b"above two gigabytes")?;
+    ensure!(guest.read(high, 19)? == b"above two gigabytes");
+    Ok(())
+}
+
+#[test]
+fn twosum_runs_above_2_gib() -> Result<()> {
+    let mut guest = guest_grown_to(TWO_GIB + 3 * PAGE)?;
+    let nums: Vec<i64> = (0..20_000).map(|k| (k * 7919) % 100_003 - 50_000).collect();
+    for width in Width::BOTH {
+        for target in [
+            nums[17] + nums[19_999],
+            1_000_000,
+            nums[5] + nums[6],
+            -99_999,
+        ] {
+            let bytes = width.encode(&nums);
+            let ptr = guest.alloc_bytes(&bytes)?;
+            ensure!(u64::from(ptr) > TWO_GIB, "input at {ptr:#x}");
+            let input_end = u64::from(ptr) + bytes.len() as u64;
+            let got = call(&mut guest, width, ptr, nums.len() as u32, target)?;
+            ensure!(
+                got == reference(&nums, target),
+                "{} above 2 GiB: {got:#x}",
+                width.export()
+            );
+            // The table, above the input, is gone again.
+            let rest = (guest.memory_size() - input_end) as usize;
+            ensure!(
+                guest.read(input_end as u32, rest)?.iter().all(|&b| b == 0),
+                "table left behind"
+            );
+            guest.reset()?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn reset_zeroes_the_arena_above_2_gib_and_nothing_of_the_hosts() -> Result<()> {
+    let mut guest = Guest::new("twosum")?;
+    let low = guest.alloc(64)?;
+    let host_start = guest.memory_size();
+    guest.grow_memory_to(TWO_GIB)?;
+    let canaries = [host_start, host_start + 4096, TWO_GIB - 16];
+    for &canary in &canaries {
+        guest.write(canary as u32, &[0xC5; 16])?;
+    }
+    let high = guest.alloc(3 * PAGE as u32)?;
+    ensure!(u64::from(high) == TWO_GIB);
+    guest.write(low, &[1; 64])?;
+    guest.write(high, &vec![2; 3 * PAGE as usize])?;
+    guest.reset()?;
+    ensure!(guest.read(low, 64)?.iter().all(|&b| b == 0));
+    ensure!(
+        guest.read(high, 3 * PAGE as usize)?.iter().all(|&b| b == 0),
+        "high arena memory kept its bytes"
+    );
+    for &canary in &canaries {
+        ensure!(
+            guest.read(canary as u32, 16)? == [0xC5; 16],
+            "reset zeroed host memory at {canary:#x}"
+        );
+    }
+    ensure!(
+        guest.alloc(64)? == low && guest.alloc(PAGE as u32)? == high,
+        "regions are reused in order"
+    );
+    Ok(())
+}
+
+#[test]
+fn an_allocation_can_end_exactly_at_4_gib_and_nothing_wraps() -> Result<()> {
+    let mut guest = guest_grown_to(FOUR_GIB - PAGE)?;
+    let top = guest.alloc(PAGE as u32 - 16)?;
+    ensure!(u64::from(top) == FOUR_GIB - PAGE);
+    ensure!(guest.memory_size() == FOUR_GIB);
+    let last = guest.alloc(16)?;
+    ensure!(last == 0xFFFF_FFF0, "the last 16 bytes: {last:#x}");
+    ensure!(
+        guest.alloc(0)? == 0,
+        "no byte left to point at, and memory can't grow"
+    );
+    ensure!(guest.alloc(1)? == 0);
+    guest.write(last, &[0xFF; 16])?;
+    guest.reset()?;
+    ensure!(guest.read(last, 16)? == [0; 16]);
+    Ok(())
+}
+
+#[test]
+fn twosum_reads_the_last_bytes_of_a_full_memory() -> Result<()> {
+    let mut guest = Guest::new("twosum")?;
+    // Give the arena a region with room for small tables, then fill memory to 4 GiB from the host.
+    ensure!(guest.alloc(2 * PAGE as u32)? != 0);
+    guest.reset()?;
+    guest.grow_memory_to(FOUR_GIB)?;
+    let top = (FOUR_GIB - 16) as u32;
+    guest.write(top, &Width::I32.encode(&[1, 2, 3, 4]))?;
+    ensure!(call(&mut guest, Width::I32, top, 4, 7)? == (2 << 32) | 3);
+    ensure!(
+        call(&mut guest, Width::I32, top, 5, 7)? == -3,
+        "one element past 4 GiB"
+    );
+    guest.write(top, &Width::I64.encode(&[10, 20]))?;
+    ensure!(call(&mut guest, Width::I64, top, 2, 30)? == 1);
+    ensure!(call(&mut guest, Width::I64, top, 3, 30)? == -3);
+    ensure!(call(&mut guest, Width::I64, top, u32::MAX, 30)? == -3);
+    ensure!(guest.alloc(3 * PAGE as u32)? == 0, "memory is full");
+    Ok(())
+}
