@@ -2,6 +2,7 @@
 
 - :mod:`wasmext.runtime`: load guests and call them (:class:`Guest`, :func:`bundled`).
 - :mod:`wasmext.twosum`: a drop-in two-sum backed by a Rust guest.
+- :mod:`wasmext.monocypher`: the whole Monocypher 4 API (AEAD, hashes, X25519, EdDSA, Argon2…).
 - :mod:`wasmext.errors`: the exception hierarchy (root :class:`WasmextError`).
 """
 
