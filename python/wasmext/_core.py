@@ -116,9 +116,18 @@ class Core:
         return view
 
     def fail(self, function: str, message: str) -> GuestTrap:
-        """Poison the instance after ``function`` trapped; return the error to raise."""
+        """Poison the instance after ``function`` trapped; return the error to raise.
+
+        A trap can strike half-way through an operation, before the guest or the arena
+        wiped anything, so all of linear memory is zeroed here: a poisoned instance
+        holds no secret, whatever ``dump()`` is later asked for.
+        """
         summary = _trap_summary(message)
         self.poisoned = f"{function}: {summary}"
+        self.memory_stale = True
+        self.refresh_memory()
+        if self.size:
+            ctypes.memset(self.base, 0, self.size)
         return GuestTrap(f"{self.name}: {function} trapped: {summary}\n{message.strip()}")
 
     def fail_fast(self, function: str, error: int | None) -> GuestTrap:

@@ -45,8 +45,9 @@ class Instance:
 
     After a trap the instance is *poisoned*: the guest's state is unknowable, so
     every further guest call (functions, :meth:`alloc`, :meth:`reset`) raises
-    :class:`~wasmext.errors.GuestTrap`.  Memory can still be read for post-mortem
-    debugging.  ``Guest.instance()`` replaces a poisoned instance transparently.
+    :class:`~wasmext.errors.GuestTrap`.  Its linear memory is zeroed at the trap, since
+    the trap may have struck before anything was wiped; reads still work and see zeros.
+    ``Guest.instance()`` replaces a poisoned instance transparently.
     """
 
     def __init__(self, guest: Guest, compiled: CompiledModule, fast: bool) -> None:
