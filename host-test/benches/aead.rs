@@ -5,7 +5,8 @@
 //! `MONOCYPHER_BENCH_WASM=label=path,label=path` if set, else `target/guests/monocypher.wasm`
 //! (`cargo xtask build --guest monocypher [--profile size|speed]`).
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use wasmtime::{Engine, Instance, Module, Store, TypedFunc};
@@ -150,29 +151,13 @@ impl Wasm {
     }
 }
 
-fn artifacts() -> Vec<(String, PathBuf)> {
-    match std::env::var("MONOCYPHER_BENCH_WASM") {
-        Ok(list) => list
-            .split(',')
-            .map(|entry| match entry.split_once('=') {
-                Some((label, path)) => (label.to_owned(), PathBuf::from(path)),
-                None => (entry.to_owned(), PathBuf::from(entry)),
-            })
-            .collect(),
-        Err(_) => vec![(
-            "target/guests".to_owned(),
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/guests/monocypher.wasm"),
-        )],
-    }
-}
-
 fn main() -> wasmtime::Result<()> {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this once as a smoke test.
     if !std::env::args().any(|arg| arg == "--bench") {
         return Ok(());
     }
     let engine = Engine::default();
-    let modules: Vec<(String, Module)> = artifacts()
+    let modules: Vec<(String, Module)> = common::artifacts("MONOCYPHER_BENCH_WASM", "monocypher")
         .into_iter()
         .map(|(label, path)| {
             let module = Module::from_file(&engine, &path).map_err(|err| {

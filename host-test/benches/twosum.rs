@@ -12,8 +12,9 @@
 //! scan are alike. Each call is the guest's whole job: taking its table from the arena, the
 //! search, and wiping the table.
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use rand::rngs::StdRng;
@@ -106,22 +107,6 @@ fn bench(
     Ok(times)
 }
 
-fn artifacts() -> Vec<(String, PathBuf)> {
-    match std::env::var("TWOSUM_BENCH_WASM") {
-        Ok(list) => list
-            .split(',')
-            .map(|entry| match entry.split_once('=') {
-                Some((label, path)) => (label.to_owned(), PathBuf::from(path)),
-                None => (entry.to_owned(), PathBuf::from(entry)),
-            })
-            .collect(),
-        Err(_) => vec![(
-            "target/guests".to_owned(),
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/guests/twosum.wasm"),
-        )],
-    }
-}
-
 fn main() -> wasmtime::Result<()> {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this once as a smoke test.
     if !std::env::args().any(|arg| arg == "--bench") {
@@ -140,7 +125,7 @@ fn main() -> wasmtime::Result<()> {
         "{:<28} {:>8} {:>12} {:>12}",
         "artifact", "bytes", "i32 ms", "i64 ms"
     );
-    for (label, path) in artifacts() {
+    for (label, path) in common::artifacts("TWOSUM_BENCH_WASM", "twosum") {
         let bytes = std::fs::read(&path).map_err(|err| {
             wasmtime::format_err!("{}: {err}; run `cargo xtask build` first", path.display())
         })?;

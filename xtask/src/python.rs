@@ -62,16 +62,8 @@ pub fn ensure_venv() -> Result<()> {
     if std::fs::read_to_string(&stamp).is_ok_and(|have| have == wanted) {
         return Ok(());
     }
-    let mut pip = Cmd::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--timeout",
-            "60",
-        ])
+    let mut pip = pip_install()
+        .args(["--timeout", "60"])
         .timeout(PIP_LIMIT)
         .on_failure("check that PyPI is reachable, then run `cargo xtask setup` again");
     for path in &requirements {
@@ -80,4 +72,15 @@ pub fn ensure_venv() -> Result<()> {
     pip.run()?;
     std::fs::write(stamp, wanted)?;
     Ok(())
+}
+
+/// `pip install` in the project's venv, quiet and without the self-update nag.
+pub fn pip_install() -> Cmd {
+    Cmd::new(venv_bin("python")).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ])
 }

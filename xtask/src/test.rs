@@ -41,14 +41,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .map(|e| e.path())
             .find(|p| p.extension().is_some_and(|e| e == "whl"))
             .context("the build made no wheel in target/wheels")?;
-        Cmd::new(python::venv_bin("python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
+        python::pip_install()
             .args(["--force-reinstall", "--no-deps"])
             .arg(&wheel)
             .run()?;
