@@ -31,6 +31,10 @@ fn main() -> ExitCode {
     let (task, rest) = args
         .split_first()
         .map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
+    if rest.iter().any(|arg| arg == "--help" || arg == "-h") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let result = match task {
         "setup" => setup::run(rest),
         "build" => build::run(rest),
