@@ -10,7 +10,7 @@
 //! Everything the arena owns but hasn't handed out is zero: fresh pages are zero, and rewinding
 //! zeroes exactly what was handed out since the mark. So callers never clear what they get.
 
-use crate::memory::{LinearMemory, MEMORY_LIMIT, PAGE};
+use crate::memory::{LinearMemory, PAGE};
 
 /// How many regions the arena can track. A new region only starts when someone else grew memory
 /// since the arena last did; past this many, a request that needs one gets 0.
@@ -45,10 +45,10 @@ pub struct Mark {
 /// A bump allocator over the regions of linear memory it owns.
 pub struct Arena<M> {
     memory: M,
+    /// The regions set up so far, then all-zero slots (no region ends at 0). Even the first is
+    /// only set up by the first allocation, because `__heap_base` is only known at run time (and
+    /// an all-zero arena lives in `.bss`, costing no data segment).
     regions: [Region; MAX_REGIONS],
-    /// Regions set up so far; 0 until the first call, because `__heap_base` is only known at run
-    /// time (and an all-zero arena lives in `.bss`, costing no data segment).
-    count: usize,
     /// The region allocations come from; later ones are empty (reused in order after a rewind).
     current: usize,
 }
@@ -59,7 +59,6 @@ impl<M: LinearMemory> Arena<M> {
         Self {
             memory,
             regions: [Region::EMPTY; MAX_REGIONS],
-            count: 0,
             current: 0,
         }
     }
@@ -79,55 +78,84 @@ impl<M: LinearMemory> Arena<M> {
     /// request can't be met (memory can't grow enough, or no region slot is left). Even for
     /// `size` 0 the address is non-null and inside linear memory.
     pub fn alloc(&mut self, size: u32) -> u32 {
-        self.init();
         // A zero-size request still takes its room from one arena byte, so that its address is in
         // bounds and below 4 GiB even when a region ends exactly there.
         let room = u64::from(size.max(1));
         loop {
             // `current < MAX_REGIONS` always; the mask just lets the compiler see it.
-            let region = &mut self.regions[self.current % MAX_REGIONS];
+            let current = self.current % MAX_REGIONS;
+            let region = self.regions[current];
             let start = align_up(region.used);
             let end = start + room;
             if end <= region.end {
-                region.used = start + u64::from(size);
+                self.regions[current].used = start + u64::from(size);
                 return start as u32;
             }
-            if self.current + 1 < self.count {
+            if self.is_set_up(current + 1) {
                 // Reusing regions after a rewind: one too small for this request is passed over.
-                self.current += 1;
+                self.current = current + 1;
                 continue;
             }
             let memory_end = self.memory.pages() * PAGE;
             if region.end == memory_end {
-                if end > MEMORY_LIMIT {
+                // `end` is below 2^33, so the page count fits; growing past 4 GiB fails like any
+                // other growth that memory refuses.
+                let grown_end = (end + (PAGE - 1)) & !(PAGE - 1);
+                if self
+                    .memory
+                    .grow(((grown_end - memory_end) / PAGE) as u32)
+                    .is_none()
+                {
                     return 0;
                 }
-                // At most 65536 pages, as `end` is at most 4 GiB.
-                let pages = (end - memory_end).div_ceil(PAGE);
-                if self.memory.grow(pages as u32).is_none() {
-                    return 0;
-                }
-                region.end += pages * PAGE;
+                self.regions[current].end = grown_end;
             } else {
-                // Someone else grew memory since this region ended: start a new one at the end of
-                // memory (in place of this one if it is empty, a leftover of a failed request).
+                // The arena's first region, or someone else grew memory since this region ended:
+                // start a new one at the end of memory (in place of this one if it is empty: the
+                // all-zero slot before the first call, or a leftover of a failed request).
                 let index = if region.start == region.end {
-                    self.current
+                    current
                 } else {
-                    self.current + 1
+                    current + 1
                 };
-                let Some(fresh) = self.regions.get_mut(index) else {
+                let fresh = if region.end == 0 {
+                    // `__heap_end` is a page boundary, so at or past the aligned heap base.
+                    let start = align_up(self.memory.heap_base());
+                    Region {
+                        start,
+                        used: start,
+                        end: self.memory.heap_end(),
+                    }
+                } else {
+                    Region {
+                        start: memory_end,
+                        used: memory_end,
+                        end: memory_end,
+                    }
+                };
+                let Some(slot) = self.regions.get_mut(index) else {
                     return 0;
                 };
-                *fresh = Region {
-                    start: memory_end,
-                    used: memory_end,
-                    end: memory_end,
-                };
+                *slot = fresh;
                 self.current = index;
-                self.count = index + 1;
             }
         }
+    }
+
+    /// Whether slot `index` holds a region.
+    #[inline(always)]
+    fn is_set_up(&self, index: usize) -> bool {
+        self.regions
+            .get(index)
+            .is_some_and(|region| region.end != 0)
+    }
+
+    /// How many regions are set up.
+    #[cfg(test)]
+    fn count(&self) -> usize {
+        (0..MAX_REGIONS)
+            .take_while(|&index| self.is_set_up(index))
+            .count()
     }
 
     /// The current position, to [`rewind`](Self::rewind) to.
@@ -172,21 +200,6 @@ impl<M: LinearMemory> Arena<M> {
     pub unsafe fn reset(&mut self) {
         // SAFETY: the caller holds no reference into anything handed out.
         unsafe { self.rewind(Mark { region: 0, used: 0 }) }
-    }
-
-    /// Claims the first region, `[__heap_base, __heap_end)` (16-aligned), on first use.
-    #[inline(always)]
-    fn init(&mut self) {
-        if self.count == 0 {
-            let start = align_up(self.memory.heap_base());
-            let end = self.memory.heap_end().max(start);
-            self.regions[0] = Region {
-                start,
-                used: start,
-                end,
-            };
-            self.count = 1;
-        }
     }
 }
 

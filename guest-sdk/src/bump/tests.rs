@@ -75,7 +75,7 @@ fn growth_extends_the_region_when_contiguous() {
         arena.memory().size(),
         (FIRST + 3 * PAGE).div_ceil(PAGE) * PAGE
     );
-    assert_eq!(arena.count, 1);
+    assert_eq!(arena.count(), 1);
     assert_eq!(take(&mut arena, 16).start, big.end);
 }
 
@@ -89,7 +89,7 @@ fn foreign_growth_starts_a_new_region_and_stays_untouched() {
         big.start, theirs.end,
         "the new region starts after the foreign pages"
     );
-    assert_eq!(arena.count, 2);
+    assert_eq!(arena.count(), 2);
     // Room left in the first region still serves small requests? No: a bump arena moves on.
     assert!(take(&mut arena, 16).start >= big.end);
 
@@ -160,12 +160,12 @@ fn after_reset_regions_are_reused_in_order() {
         }
         first_run.push(take(&mut arena, size));
     }
-    let (grows, regions) = (arena.memory().grows, arena.count);
+    let (grows, regions) = (arena.memory().grows, arena.count());
     reset(&mut arena);
     let second_run: Vec<_> = sizes.iter().map(|&size| take(&mut arena, size)).collect();
     assert_eq!(first_run, second_run);
     assert_eq!(
-        (arena.memory().grows, arena.count),
+        (arena.memory().grows, arena.count()),
         (grows, regions),
         "no new memory"
     );
@@ -217,7 +217,7 @@ fn the_region_table_is_bounded() {
         arena.memory_mut().grow_foreign(1, 0x11);
         take(&mut arena, PAGE as u32);
     }
-    assert_eq!(arena.count, MAX_REGIONS);
+    assert_eq!(arena.count(), MAX_REGIONS);
     // Contiguous growth needs no new slot...
     take(&mut arena, PAGE as u32);
     // ...a new region does.
@@ -243,9 +243,9 @@ fn failed_requests_after_foreign_growth_use_up_no_region_slots() {
         assert_eq!(arena.alloc(u32::MAX - 64), 0);
     }
     assert!(
-        arena.count <= 2,
+        arena.count() <= 2,
         "{} regions for nothing handed out",
-        arena.count
+        arena.count()
     );
     let theirs = arena.memory_mut().grow_foreign(1, 0x11);
     assert_eq!(take(&mut arena, PAGE as u32).start, theirs.end);
@@ -378,7 +378,7 @@ proptest! {
                     let memory = arena.memory();
                     if addr == 0 {
                         let needed = (u64::from(size) + 16).div_ceil(PAGE);
-                        let justified = memory.pages() + needed > MAX_PAGES || arena.count == MAX_REGIONS;
+                        let justified = memory.pages() + needed > MAX_PAGES || arena.count() == MAX_REGIONS;
                         prop_assert!(justified, "bump_alloc({size}) failed with room to grow");
                         continue;
                     }
