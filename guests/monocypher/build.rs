@@ -78,9 +78,19 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// `clang-19` (the version the team's toolchain pins) or else `clang`, with the `llvm-ar` of the
-/// same LLVM: an older `llvm-ar` cannot index newer wasm objects, and wasm-ld needs the index.
+/// The C compiler and archiver: those xtask chose (`CC_<target>`/`AR_<target>`, the `cc` crate's
+/// convention), else `clang-19` with `llvm-ar-19`, else `clang` with `llvm-ar`. Always a pair from
+/// one LLVM: an older `llvm-ar` cannot index newer wasm objects, and wasm-ld needs the index.
 fn clang() -> Result<(PathBuf, PathBuf), String> {
+    let target = env_var("TARGET")?.replace('-', "_");
+    let chosen = |tool: &str| {
+        let var = format!("{tool}_{target}");
+        println!("cargo::rerun-if-env-changed={var}");
+        env::var_os(var).map(PathBuf::from)
+    };
+    if let (Some(compiler), Some(archiver)) = (chosen("CC"), chosen("AR")) {
+        return Ok((compiler, archiver));
+    }
     for (compiler, archiver) in [("clang-19", "llvm-ar-19"), ("clang", "llvm-ar")] {
         if let (Some(compiler), Some(archiver)) = (on_path(compiler), on_path(archiver)) {
             return Ok((compiler, archiver));

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cmd::{first_found, Cmd};
+use crate::cmd::{first_found, which, Cmd};
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
@@ -62,16 +62,10 @@ impl Toolchain {
             "a wasm32 Rust std, or rustc-web and its source",
             &["rustc-web", "rust-web-src"],
         );
-        let clang = missing.need(first_found(&["clang-19", "clang"]), "clang", &["clang-19"]);
-        let wasm_ld = missing.need(
-            first_found(&["wasm-ld-19", "wasm-ld", "/usr/lib/llvm-19/bin/wasm-ld"]),
-            "wasm-ld",
-            &["lld-19"],
-        );
-        let llvm_ar = missing.need(
-            first_found(&["llvm-ar-19", "llvm-ar"]),
-            "llvm-ar",
-            &["llvm-19"],
+        let llvm = missing.need(
+            detect_llvm(),
+            "clang, llvm-ar and wasm-ld of one LLVM",
+            &["clang-19", "lld-19", "llvm-19"],
         );
         let wasm_opt = missing.need(
             first_found(&["wasm-opt"]),
@@ -80,8 +74,8 @@ impl Toolchain {
         );
         missing.need(first_found(&["wasm-objdump"]), "wabt", &["wabt"]);
 
-        match (rust, clang, wasm_ld, llvm_ar, wasm_opt) {
-            (Some(rust), Some(clang), Some(wasm_ld), Some(llvm_ar), Some(wasm_opt)) => Ok(Self {
+        match (rust, llvm, wasm_opt) {
+            (Some(rust), Some((clang, llvm_ar, wasm_ld)), Some(wasm_opt)) => Ok(Self {
                 rust,
                 clang,
                 wasm_ld,
@@ -137,6 +131,15 @@ fn detect_rust_wasm() -> Option<RustWasm> {
     let core_src = Path::new(&sysroot).join("lib/rustlib/src/rust/library/core/src/lib.rs");
     core_src.is_file().then(|| RustWasm::BuildStd {
         rustc: DEBIAN_RUSTC.into(),
+    })
+}
+
+/// clang, llvm-ar and wasm-ld from one LLVM: an older llvm-ar (Debian's default is LLVM 14)
+/// cannot index a newer clang's wasm objects, and wasm-ld needs that index.
+fn detect_llvm() -> Option<(PathBuf, PathBuf, PathBuf)> {
+    ["-19", ""].iter().find_map(|suffix| {
+        let tool = |name: &str| which(format!("{name}{suffix}"));
+        Some((tool("clang")?, tool("llvm-ar")?, tool("wasm-ld")?))
     })
 }
 
