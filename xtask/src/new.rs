@@ -5,7 +5,12 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
+use crate::artifact;
+use crate::build::{self, Profile};
+use crate::cmd::Cmd;
 use crate::flags::Flags;
+use crate::guests::Guest;
+use crate::toolchain::Toolchain;
 use crate::{project_root, python};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +124,125 @@ pub fn run(args: &[String]) -> Result<()> {
         "\nnext: `cargo xtask build --guest {name}`, then `cargo xtask test`; \
          README.md (\"Writing a new guest\") explains the ABI choices"
     );
+    Ok(())
+}
+
+/// `cargo xtask test`'s proof that both scaffolds work, without touching the workspace: they are
+/// generated into a scratch workspace (the SDK and the lock file copied in), linted (rustfmt,
+/// clippy, ruff), unit-tested, built for wasm32 and validated as `build` validates artifacts.
+/// The target dirs persist under `target/scaffold-check`, so a repeat run takes seconds.
+pub fn check_end_to_end(toolchain: &Toolchain) -> Result<()> {
+    let root = project_root();
+    let scratch = root.join("target/scaffold-check");
+    let workspace = scratch.join("workspace");
+    if workspace.exists() {
+        std::fs::remove_dir_all(&workspace)?;
+    }
+    let mut manifest: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))?.parse()?;
+    let members = toml::Value::from(vec!["guest-sdk", "guests/*"]);
+    manifest["workspace"]
+        .as_table_mut()
+        .context("Cargo.toml has no [workspace]")?
+        .insert("members".into(), members);
+    copy_dir(&root.join("guest-sdk"), &workspace.join("guest-sdk"))?;
+    std::fs::write(workspace.join("Cargo.toml"), toml::to_string(&manifest)?)?;
+    std::fs::copy(root.join("Cargo.lock"), workspace.join("Cargo.lock"))?;
+    // Ruff reads its settings from pyproject.toml, and sorts imports by what the package has.
+    copy_dir(&python::package_dir(), &workspace.join("python"))?;
+
+    let names = [("scaffold_rust", Lang::Rust), ("scaffold_c", Lang::C)];
+    let mut rust_files = Vec::new();
+    let mut python_files = Vec::new();
+    for (name, lang) in names {
+        check_name(name)?;
+        for (path, text) in render(name, lang) {
+            let path = workspace.join(path);
+            std::fs::create_dir_all(path.parent().expect("every template is in a directory"))?;
+            std::fs::write(&path, text)?;
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("rs") => rust_files.push(path),
+                Some("py") => python_files.push(path),
+                _ => {}
+            }
+        }
+    }
+
+    Cmd::new("rustfmt")
+        .args(["--check", "--edition", "2021"])
+        .args(&rust_files)
+        .run()?;
+    let host_cargo = |task: &str| {
+        Cmd::cargo()
+            .arg(task)
+            .args(names.iter().flat_map(|(name, _)| ["-p", name]))
+            .current_dir(&workspace)
+            .env("CARGO_TARGET_DIR", scratch.join("host"))
+    };
+    host_cargo("clippy")
+        .args(["--all-targets", "--", "-D", "warnings"])
+        .run()?;
+    host_cargo("test").arg("--quiet").run()?;
+    let ruff = python::venv_bin("ruff");
+    if ruff.is_file() {
+        let python_dir = workspace.join("python");
+        Cmd::new(&ruff)
+            .args(["check", "--no-cache"])
+            .args(&python_files)
+            .current_dir(&python_dir)
+            .run()?;
+        Cmd::new(&ruff)
+            .args(["format", "--check", "--no-cache"])
+            .args(&python_files)
+            .current_dir(&python_dir)
+            .run()?;
+    }
+
+    let profile = Profile::DEFAULT;
+    let target_dir = scratch.join("wasm");
+    build::wasm_cargo(toolchain, &workspace, &target_dir, profile)
+        .args(names.iter().flat_map(|(name, _)| ["-p", name]))
+        .run()?;
+    for (name, _) in names {
+        let manifest: toml::Table =
+            std::fs::read_to_string(workspace.join(format!("guests/{name}/Cargo.toml")))?
+                .parse()?;
+        let exports = manifest["package"]["metadata"]["wasmext"]["exports"]
+            .as_array()
+            .context("the scaffold's Cargo.toml declares no exports")?
+            .iter()
+            .filter_map(|e| e.as_str().map(str::to_owned))
+            .collect();
+        let guest = Guest {
+            name: name.to_owned(),
+            lib_name: name.to_owned(),
+            exports,
+            ship: true,
+            profile,
+        };
+        let raw = std::fs::read(build::raw_artifact(&target_dir, profile, name))?;
+        let wasm = artifact::keep_declared_exports(&raw, &guest)?;
+        artifact::validate(&wasm, &guest)?;
+        eprintln!("scaffold `{name}`: built and valid");
+    }
+    Ok(())
+}
+
+/// Copies a source tree, leaving out caches and hidden files.
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with('.') || name == "__pycache__" {
+            continue;
+        }
+        let target = to.join(path.file_name().expect("a directory entry has a name"));
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target)?;
+        }
+    }
     Ok(())
 }
 
