@@ -127,11 +127,11 @@ pub fn build(
         .into_iter()
         .map(|guest| {
             let profile = profile_of(guest);
-            let raw_dir = project_root()
-                .join("target/wasm")
-                .join(WASM_TARGET)
-                .join(profile.cargo_profile());
-            let raw_path = raw_dir.join(format!("{}.wasm", guest.lib_name));
+            let raw_path = raw_artifact(
+                &project_root().join("target/wasm"),
+                profile,
+                &guest.lib_name,
+            );
             let raw = std::fs::read(&raw_path)
                 .with_context(|| format!("cargo left no artifact at {}", raw_path.display()))?;
             let trimmed = artifact::keep_declared_exports(&raw, guest)?;
@@ -164,7 +164,22 @@ fn cargo_build(
     profile: Profile,
 ) -> Result<()> {
     let root = project_root();
-    let mut cargo = Cmd::cargo()
+    // Its own target dir: guests may use another rustc than the host crates, and sharing
+    // one directory would make each build invalidate the other's.
+    let mut cargo = wasm_cargo(toolchain, &root, &root.join("target/wasm"), profile);
+    for guest in selected {
+        cargo = cargo.args(["-p", &guest.name]);
+    }
+    for (var, dir) in &workspace.source_env {
+        cargo = cargo.env(var, dir);
+    }
+    cargo.run()
+}
+
+/// `cargo build` of guests for wasm32 in the workspace at `root`, with the toolchain's
+/// linker, C compiler and std; the caller adds `-p NAME` for each guest.
+pub fn wasm_cargo(toolchain: &Toolchain, root: &Path, target_dir: &Path, profile: Profile) -> Cmd {
+    let cargo = Cmd::cargo()
         .args([
             "build",
             "--target",
@@ -172,10 +187,8 @@ fn cargo_build(
             "--profile",
             profile.cargo_profile(),
         ])
-        .current_dir(&root)
-        // Its own target dir: guests may use another rustc than the host crates, and sharing
-        // one directory would make each build invalidate the other's.
-        .env("CARGO_TARGET_DIR", root.join("target/wasm"))
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", target_dir)
         .env(
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER",
             &toolchain.wasm_ld,
@@ -191,20 +204,22 @@ fn cargo_build(
             remap_flags("-ffile-prefix-map=").replace('\x1f', " "),
         )
         .on_failure("the compiler's output above says what failed");
-    for guest in selected {
-        cargo = cargo.args(["-p", &guest.name]);
-    }
-    for (var, dir) in &workspace.source_env {
-        cargo = cargo.env(var, dir);
-    }
-    if let RustWasm::BuildStd { rustc } = &toolchain.rust {
+    match &toolchain.rust {
         // Debian's rustc-web has no prebuilt wasm32 std; build-std needs the bootstrap switch.
-        cargo = cargo
+        RustWasm::BuildStd { rustc } => cargo
             .env("RUSTC", rustc)
             .env("RUSTC_BOOTSTRAP", "1")
-            .arg("-Zbuild-std=core,alloc");
+            .arg("-Zbuild-std=core,alloc"),
+        RustWasm::Installed => cargo,
     }
-    cargo.run()
+}
+
+/// Where cargo leaves `lib_name`'s cdylib in `target_dir` for `profile`.
+pub fn raw_artifact(target_dir: &Path, profile: Profile, lib_name: &str) -> PathBuf {
+    target_dir
+        .join(WASM_TARGET)
+        .join(profile.cargo_profile())
+        .join(format!("{lib_name}.wasm"))
 }
 
 /// Maps the machine-specific paths away, so artifacts don't depend on where the clone lives.

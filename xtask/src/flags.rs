@@ -41,6 +41,14 @@ impl<'a> Flags<'a> {
         Ok(found)
     }
 
+    /// The first argument that is not a flag or a flag's value (call after every `value`).
+    pub fn positional(&mut self) -> Option<String> {
+        let index =
+            (0..self.args.len()).find(|&i| !self.used[i] && !self.args[i].starts_with('-'))?;
+        self.used[index] = true;
+        Some(self.args[index].clone())
+    }
+
     /// Fails on anything not consumed, so a typo never silently does the default.
     pub fn finish(self) -> Result<()> {
         if let Some((arg, _)) = self.args.iter().zip(&self.used).find(|(_, used)| !**used) {

@@ -6,6 +6,7 @@ mod cmd;
 mod flags;
 mod guests;
 mod manifest;
+mod new;
 mod python;
 mod setup;
 mod test;
@@ -23,6 +24,8 @@ tasks:
   build [--guest NAME] [--out DIR] [--profile size|speed]
                                 build, optimise and validate every guest into target/guests/,
                                 write manifest.json and the Python wheel into target/wheels/
+  new NAME [--lang rust|c]      scaffold guests/NAME (an Adler-32 example), its host test,
+                                the Python wrapper wasmext.NAME and its pytest test
   test                          unit tests, build, host tests, Python tests, clippy, fmt, ruff
 ";
 
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     let result = match task {
         "setup" => setup::run(rest),
         "build" => build::run(rest),
+        "new" => new::run(rest),
         "test" => test::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use crate::build;
 use crate::cmd::Cmd;
 use crate::flags::Flags;
-use crate::{guests, project_root, python, setup};
+use crate::{guests, new, project_root, python, setup};
 
 pub fn run(args: &[String]) -> Result<()> {
     Flags::new("test", args).finish()?;
@@ -23,6 +23,9 @@ pub fn run(args: &[String]) -> Result<()> {
     let workspace = guests::discover()?;
     let built = build::build(&toolchain, &workspace, None, None)?;
     build::publish(&toolchain, &built, None)?;
+
+    step("the scaffold of `cargo xtask new`, in a scratch workspace");
+    new::check_end_to_end(&toolchain)?;
 
     step("host tests of the artifacts (wasmtime)");
     let mut host_test = Cmd::cargo()
