@@ -75,7 +75,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let toolchain = setup::build_tools()?;
     let workspace = guests::discover()?;
     let built = build(&toolchain, &workspace, only.as_deref(), profile)?;
-    publish(&toolchain, &built, out.as_deref())?;
+    publish(&toolchain, &workspace, &built, out.as_deref())?;
     print_table(&built);
     Ok(())
 }
@@ -294,7 +294,12 @@ fn wasm_opt(
 
 /// Writes the manifest, copies shipped artifacts into the Python package (and `--out DIR`),
 /// and packs the wheel.
-pub fn publish(toolchain: &Toolchain, built: &[Built], out: Option<&Path>) -> Result<()> {
+pub fn publish(
+    toolchain: &Toolchain,
+    workspace: &Workspace,
+    built: &[Built],
+    out: Option<&Path>,
+) -> Result<()> {
     let manifest_path = guests_dir().join("manifest.json");
     let mut manifest = Manifest::load(&manifest_path);
     manifest.tools = toolchain
@@ -303,26 +308,43 @@ pub fn publish(toolchain: &Toolchain, built: &[Built], out: Option<&Path>) -> Re
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
     manifest.merge(built.iter().map(|b| b.entry.clone()));
-    // Entries whose artifact is gone (a deleted guest) would mislead.
-    manifest
-        .guests
-        .retain(|g| guests_dir().join(&g.file).is_file());
+    // A guest removed from the workspace (or whose artifact is gone) must not linger in the
+    // manifest, and so not in the package or the wheel either.
+    manifest.guests.retain(|g| {
+        workspace.guests.iter().any(|w| w.name == g.name) && guests_dir().join(&g.file).is_file()
+    });
     manifest.write(&manifest_path)?;
 
     let shipped = manifest.shipped();
-    let mut destinations = Vec::new();
     let package = python::package_dir();
-    if package.join("wasmext").is_dir() {
-        destinations.push(package.join("wasmext/guests"));
-    }
-    destinations.extend(out.map(Path::to_path_buf));
-    for dir in &destinations {
+    let package_guests = package
+        .join("wasmext")
+        .is_dir()
+        .then(|| package.join("wasmext/guests"));
+    for dir in package_guests
+        .iter()
+        .chain(out.map(Path::to_path_buf).iter())
+    {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for entry in &shipped.guests {
             let bytes = std::fs::read(guests_dir().join(&entry.file))?;
             write_if_changed(&dir.join(&entry.file), &bytes)?;
         }
         shipped.write(&dir.join("manifest.json"))?;
+    }
+    // The package's guests/ is ours alone (unlike a user's --out): drop what no longer ships.
+    if let Some(dir) = &package_guests {
+        for stale in std::fs::read_dir(dir)?.flatten().map(|e| e.path()) {
+            let name = stale
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            if name.ends_with(".wasm") && !shipped.guests.iter().any(|g| g.file == name) {
+                std::fs::remove_file(&stale)
+                    .with_context(|| format!("removing the stale {}", stale.display()))?;
+            }
+        }
     }
     if let Some(dir) = out {
         eprintln!(

@@ -22,7 +22,7 @@ pub fn run(args: &[String]) -> Result<()> {
     step("build");
     let workspace = guests::discover()?;
     let built = build::build(&toolchain, &workspace, None, None)?;
-    build::publish(&toolchain, &built, None)?;
+    build::publish(&toolchain, &workspace, &built, None)?;
 
     step("the scaffold of `cargo xtask new`, in a scratch workspace");
     new::check_end_to_end(&toolchain)?;
