@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use wasmtime::{Engine, Instance, Module, Store, TypedFunc};
+use wasmtime::{Engine, Module, Store, TypedFunc};
 
 const SIZES: [usize; 2] = [64, 1 << 20];
 const KEY: [u8; 32] = [7; 32];
@@ -96,20 +96,16 @@ struct Wasm {
 
 impl Wasm {
     fn new(engine: &Engine, module: &Module, plain: &[u8]) -> wasmtime::Result<Self> {
-        let mut store = Store::new(engine, ());
-        let instance = Instance::new(&mut store, module, &[])?;
-        let memory = instance
-            .get_memory(&mut store, "memory")
-            .ok_or_else(|| wasmtime::format_err!("no memory export"))?;
-        let alloc = instance.get_typed_func::<u32, u32>(&mut store, "bump_alloc")?;
-        let mut place = |bytes: &[u8]| -> wasmtime::Result<u32> {
-            let ptr = alloc.call(&mut store, bytes.len() as u32)?;
-            wasmtime::ensure!(ptr != 0, "bump_alloc({}) failed", bytes.len());
-            memory.write(&mut store, ptr as usize, bytes)?;
-            Ok(ptr)
-        };
+        let mut guest = common::Guest::new(engine, module)?;
+        let mut place = |bytes: &[u8]| guest.place(bytes);
         let (key, nonce, ad, text) = (place(&KEY)?, place(&NONCE)?, place(AD)?, place(plain)?);
         let (mac, cipher) = (place(&[0; 16])?, place(&vec![0; plain.len()])?);
+        let common::Guest {
+            mut store,
+            instance,
+            memory,
+            ..
+        } = guest;
         let args = (
             cipher,
             mac,

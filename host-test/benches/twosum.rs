@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use wasmtime::{Engine, Instance, Module, Store};
+use wasmtime::{Engine, Module};
 
 const LEN: usize = 500_000;
 /// The first seed from 150 up whose first pair lies past index 400,000, as the Python
@@ -84,16 +84,12 @@ fn bench(
     ];
     let mut times = [0.0; 2];
     for ((export, bytes), time) in inputs.iter().zip(&mut times) {
-        let mut store = Store::new(engine, ());
-        let instance = Instance::new(&mut store, module, &[])?;
-        let memory = instance
-            .get_memory(&mut store, "memory")
-            .ok_or_else(|| wasmtime::format_err!("no memory export"))?;
-        let alloc = instance.get_typed_func::<u32, u32>(&mut store, "bump_alloc")?;
-        let twosum = instance.get_typed_func::<(u32, u32, i64), i64>(&mut store, export)?;
-        let ptr = alloc.call(&mut store, u32::try_from(bytes.len())?)?;
-        wasmtime::ensure!(ptr != 0, "bump_alloc({}) failed", bytes.len());
-        memory.write(&mut store, ptr as usize, bytes)?;
+        let mut guest = common::Guest::new(engine, module)?;
+        let ptr = guest.place(bytes)?;
+        let twosum = guest
+            .instance
+            .get_typed_func::<(u32, u32, i64), i64>(&mut guest.store, export)?;
+        let mut store = guest.store;
         let len = u32::try_from(nums.len())?;
         *time = median_ms(|| {
             let got = twosum.call(&mut store, (ptr, len, target))?;
