@@ -123,6 +123,11 @@ pub fn build(
 
     let work_dir = guests_dir().join(".work");
     std::fs::create_dir_all(&work_dir)?;
+    // Part of every guest's wasm-opt cache key: asked once, not once per guest.
+    let wasm_opt_version = Cmd::new(&toolchain.wasm_opt)
+        .arg("--version")
+        .quiet()
+        .read()?;
     selected
         .into_iter()
         .map(|guest| {
@@ -135,7 +140,14 @@ pub fn build(
             let raw = std::fs::read(&raw_path)
                 .with_context(|| format!("cargo left no artifact at {}", raw_path.display()))?;
             let trimmed = artifact::keep_declared_exports(&raw, guest)?;
-            let optimized = wasm_opt(toolchain, &work_dir, guest, profile, &trimmed)?;
+            let optimized = wasm_opt(
+                toolchain,
+                &work_dir,
+                guest,
+                profile,
+                &wasm_opt_version,
+                &trimmed,
+            )?;
             let wasm = artifact::strip_custom_sections(&optimized)?;
             let exports: Vec<ExportInfo> = artifact::validate(&wasm, guest)?;
             let path = guests_dir().join(format!("{}.wasm", guest.name));
@@ -244,12 +256,9 @@ fn wasm_opt(
     work_dir: &Path,
     guest: &Guest,
     profile: Profile,
+    version: &str,
     input: &[u8],
 ) -> Result<Vec<u8>> {
-    let version = Cmd::new(&toolchain.wasm_opt)
-        .arg("--version")
-        .quiet()
-        .read()?;
     let mut args: Vec<OsString> = vec![profile.wasm_opt_level().into()];
     // The features rustc and clang emit for wasm32 by default; nothing beyond them.
     for feature in [

@@ -2,7 +2,7 @@
 //! never means editing xtask.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -79,6 +79,52 @@ fn yes() -> bool {
     true
 }
 
+impl Declaration {
+    /// The guest this declaration describes, once its fields are checked.
+    fn guest(&self, name: &str, lib_name: String) -> Result<Guest> {
+        if self.exports.is_empty() || self.exports.iter().any(|e| e == "memory") {
+            bail!(
+                "guest `{name}`: [package.metadata.wasmext] exports must list its functions (`memory` is implied)"
+            );
+        }
+        let profile = match &self.profile {
+            None => Profile::DEFAULT,
+            Some(profile) => Profile::parse(profile)
+                .with_context(|| format!("guest `{name}`: [package.metadata.wasmext] profile"))?,
+        };
+        Ok(Guest {
+            name: name.to_owned(),
+            lib_name,
+            exports: self.exports.clone(),
+            ship: self.ship,
+            profile,
+        })
+    }
+}
+
+/// The guest declared by one Cargo.toml, read directly: for a crate outside this workspace
+/// (`cargo xtask test`'s scratch scaffolds). Its cdylib is named after the package.
+pub fn from_manifest(path: &Path) -> Result<Guest> {
+    #[derive(Deserialize)]
+    struct Manifest {
+        package: ManifestPackage,
+    }
+    #[derive(Deserialize)]
+    struct ManifestPackage {
+        name: String,
+        metadata: Option<PackageMetadata>,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let package = toml::from_str::<Manifest>(&text)
+        .with_context(|| format!("parsing {}", path.display()))?
+        .package;
+    let Some(decl) = package.metadata.as_ref().and_then(|m| m.wasmext.as_ref()) else {
+        bail!("{} declares no [package.metadata.wasmext]", path.display());
+    };
+    decl.guest(&package.name, package.name.replace('-', "_"))
+}
+
 pub fn discover() -> Result<Workspace> {
     // Full resolution (not --no-deps) so that source-only registry packages are fetched and
     // located; the lock file pins them, so this is offline after the first fetch.
@@ -110,12 +156,6 @@ pub fn discover() -> Result<Workspace> {
                 package.name
             );
         };
-        if decl.exports.is_empty() || decl.exports.iter().any(|e| e == "memory") {
-            bail!(
-                "guest `{}`: [package.metadata.wasmext] exports must list its functions (`memory` is implied)",
-                package.name
-            );
-        }
         for (var, spec) in &decl.source_dirs {
             let (dep, subdir) = spec.split_once('/').unwrap_or((spec, ""));
             let Some(found) = metadata.packages.iter().find(|p| p.name == dep) else {
@@ -130,22 +170,7 @@ pub fn discover() -> Result<Workspace> {
                 .expect("a manifest has a parent dir");
             source_env.insert(var.clone(), root.join(subdir));
         }
-        let profile = match &decl.profile {
-            None => Profile::DEFAULT,
-            Some(name) => Profile::parse(name).with_context(|| {
-                format!(
-                    "guest `{}`: [package.metadata.wasmext] profile",
-                    package.name
-                )
-            })?,
-        };
-        guests.push(Guest {
-            name: package.name.clone(),
-            lib_name: lib.name.replace('-', "_"),
-            exports: decl.exports.clone(),
-            ship: decl.ship,
-            profile,
-        });
+        guests.push(decl.guest(&package.name, lib.name.replace('-', "_"))?);
     }
     guests.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Workspace { guests, source_env })

@@ -9,7 +9,7 @@ use crate::artifact;
 use crate::build::{self, Profile};
 use crate::cmd::Cmd;
 use crate::flags::Flags;
-use crate::guests::Guest;
+use crate::guests;
 use crate::toolchain::Toolchain;
 use crate::{project_root, python};
 
@@ -203,22 +203,7 @@ pub fn check_end_to_end(toolchain: &Toolchain) -> Result<()> {
         .args(names.iter().flat_map(|(name, _)| ["-p", name]))
         .run()?;
     for (name, _) in names {
-        let manifest: toml::Table =
-            std::fs::read_to_string(workspace.join(format!("guests/{name}/Cargo.toml")))?
-                .parse()?;
-        let exports = manifest["package"]["metadata"]["wasmext"]["exports"]
-            .as_array()
-            .context("the scaffold's Cargo.toml declares no exports")?
-            .iter()
-            .filter_map(|e| e.as_str().map(str::to_owned))
-            .collect();
-        let guest = Guest {
-            name: name.to_owned(),
-            lib_name: name.to_owned(),
-            exports,
-            ship: true,
-            profile,
-        };
+        let guest = guests::from_manifest(&workspace.join(format!("guests/{name}/Cargo.toml")))?;
         let raw = std::fs::read(build::raw_artifact(&target_dir, profile, name))?;
         let wasm = artifact::keep_declared_exports(&raw, &guest)?;
         artifact::validate(&wasm, &guest)?;
