@@ -88,11 +88,13 @@ fn bench(
         let ptr = guest.place(bytes)?;
         let twosum = guest
             .instance
-            .get_typed_func::<(u32, u32, i64), i64>(&mut guest.store, export)?;
+            .get_typed_func::<(u32, u32, i64, i64), i64>(&mut guest.store, export)?;
         let mut store = guest.store;
         let len = u32::try_from(nums.len())?;
+        let mut seed = 0x5EED_i64;
         *time = median_ms(|| {
-            let got = twosum.call(&mut store, (ptr, len, target))?;
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let got = twosum.call(&mut store, (ptr, len, target, seed))?;
             wasmtime::ensure!(
                 got == expected,
                 "{export} = {got:#x}, expected {expected:#x}"

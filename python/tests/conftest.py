@@ -145,9 +145,9 @@ TWOSUM = """
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $outer)))
     (i64.const -1))
-  (func (export "twosum_i32") (param i32 i32 i64) (result i64)
+  (func (export "twosum_i32") (param i32 i32 i64 i64) (result i64)
     (call $solve (local.get 0) (local.get 1) (local.get 2) (i32.const 2)))
-  (func (export "twosum_i64") (param i32 i32 i64) (result i64)
+  (func (export "twosum_i64") (param i32 i32 i64 i64) (result i64)
     (call $solve (local.get 0) (local.get 1) (local.get 2) (i32.const 3)))
 """
 

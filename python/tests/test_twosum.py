@@ -322,8 +322,8 @@ def _stub_guest(make_guest: GuestFactory, result: int) -> Guest:
         module(
             ARENA,
             f"""
-        (func (export "twosum_i32") (param i32 i32 i64) (result i64) {body})
-        (func (export "twosum_i64") (param i32 i32 i64) (result i64) {body})""",
+        (func (export "twosum_i32") (param i32 i32 i64 i64) (result i64) {body})
+        (func (export "twosum_i64") (param i32 i32 i64 i64) (result i64) {body})""",
         )
     )
 
@@ -425,3 +425,18 @@ def test_dropped_solver_frees_its_instance(solver: TwoSum) -> None:
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_every_call_keys_the_hash_afresh(make_guest: GuestFactory) -> None:
+    # A guest that keeps the seed it was given (below the arena, at 8) and finds nothing.
+    keeps_seed = """
+        (func (export "twosum_i32") (param i32 i32 i64 i64) (result i64)
+          (i64.store (i32.const 8) (local.get 3)) (i64.const -1))
+        (func (export "twosum_i64") (param i32 i32 i64 i64) (result i64)
+          (i64.store (i32.const 8) (local.get 3)) (i64.const -1))"""
+    solver = TwoSum(make_guest(module(ARENA, keeps_seed)), python_cutoff=0)
+    seeds = set()
+    for nums in ([1, 2, 3], [1, 2, 2**40]) * 4:
+        assert solver.twosum(nums, 100) is None
+        seeds.add(solver.instance.read(8, 8))
+    assert len(seeds) == 8, "a seed was used twice"

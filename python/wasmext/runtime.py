@@ -14,7 +14,7 @@ Example::
     with inst.arena():
         ptr = inst.alloc(8)
         inst.write(ptr, (7).to_bytes(4, "little") + (9).to_bytes(4, "little"))
-        packed = inst.call("twosum_i32", ptr, 2, 16)
+        packed = inst.call("twosum_i32", ptr, 2, 16, 0)
 
 Calls use wasmtime's ``wasmtime_func_call_unchecked`` through the C library that
 wasmtime-py already loaded (about a microsecond per call) when the installed

@@ -13,8 +13,8 @@
 ``nums`` may be any iterable of ints (list, tuple, range, generator...) or an
 integer buffer (``array('i'/'l'/'q')``, numpy int32/int64 arrays, ``memoryview``):
 buffers of 4- or 8-byte signed ints are copied straight into the guest with no
-per-element Python work.  Lists are packed with ``array``, choosing int32 when
-every element fits.  Ints beyond int64 take an exact pure-Python path, so the
+per-element Python work.  Lists are packed to int32 when every element fits, else
+int64.  Ints beyond int64 take an exact pure-Python path, so the
 answer is right for any Python ints.
 
 Elements must be integers: ``int`` or any ``numbers.Integral`` (numpy integers);
@@ -24,6 +24,8 @@ Elements must be integers: ``int`` or any ``numbers.Integral`` (numpy integers);
 
 from __future__ import annotations
 
+import os
+import random
 import threading
 from collections.abc import Iterable
 from numbers import Integral
@@ -87,6 +89,9 @@ class TwoSum:
         self._guest = guest if guest is not None else bundled("twosum")
         self._python_cutoff = python_cutoff
         self._lock = threading.Lock()
+        # Keys the guest's hash table afresh for every call, so no input can be crafted in
+        # advance to collide in it (which would make the linear search quadratic).
+        self._seeds = random.Random(os.urandom(16))
         self._attach(self._guest.new_instance())
 
     def _attach(self, instance: Instance) -> None:
@@ -152,7 +157,8 @@ class TwoSum:
             self._input = instance.alloc(size)
             self._capacity = size
         instance.write(self._input, packed.data)
-        result = self._functions[packed.width](self._input, packed.count, target)
+        seed = self._seeds.getrandbits(64)
+        result = self._functions[packed.width](self._input, packed.count, target, seed)
         assert result is not None
         return result
 

@@ -11,23 +11,24 @@ const NO_PAIR: i64 = -1;
 const OUT_OF_MEMORY: i64 = -2;
 const BAD_ARGUMENTS: i64 = -3;
 
-/// `twosum_i32(nums, len, target)`: `(i << 32) | j` for the reference's pair over the `len`
-/// little-endian int32s at `nums`; -1 no pair, -2 no room for the table, -3 bad arguments.
+/// `twosum_i32(nums, len, target, seed)`: `(i << 32) | j` for the reference's pair over the
+/// `len` little-endian int32s at `nums`; -1 no pair, -2 no room for the table, -3 bad arguments.
+/// `seed` keys the hash table: pass a fresh random value per call.
 #[unsafe(no_mangle)]
-pub extern "C" fn twosum_i32(nums: u32, len: u32, target: i64) -> i64 {
-    twosum(nums, len, target, false)
+pub extern "C" fn twosum_i32(nums: u32, len: u32, target: i64, seed: i64) -> i64 {
+    twosum(nums, len, target, seed as u64, false)
 }
 
-/// `twosum_i64(nums, len, target)`: as `twosum_i32`, over int64s.
+/// `twosum_i64(nums, len, target, seed)`: as `twosum_i32`, over int64s.
 #[unsafe(no_mangle)]
-pub extern "C" fn twosum_i64(nums: u32, len: u32, target: i64) -> i64 {
-    twosum(nums, len, target, true)
+pub extern "C" fn twosum_i64(nums: u32, len: u32, target: i64, seed: i64) -> i64 {
+    twosum(nums, len, target, seed as u64, true)
 }
 
 /// What both widths share: checking the arguments, taking the table from a scope, encoding the
 /// result. Only the search is compiled per element type (so its loop never branches on the
 /// width), and only once each.
-fn twosum(nums: u32, len: u32, target: i64, wide: bool) -> i64 {
+fn twosum(nums: u32, len: u32, target: i64, seed: u64, wide: bool) -> i64 {
     let bytes = if wide {
         HostSlice::<i64>::new(nums, len).map(|nums| nums.bytes())
     } else {
@@ -53,9 +54,9 @@ fn twosum(nums: u32, len: u32, target: i64, wide: bool) -> i64 {
         // SAFETY: the numbers passed `HostSlice::new` for their width and don't overlap the table.
         let pair = unsafe {
             if wide {
-                search::<i64>(nums, len, target, table)
+                search::<i64>(nums, len, target, seed, table)
             } else {
-                search::<i32>(nums, len, target, table)
+                search::<i32>(nums, len, target, seed, table)
             }
         };
         match pair {
@@ -75,6 +76,7 @@ unsafe fn search<T: Element>(
     nums: u32,
     len: u32,
     target: i64,
+    seed: u64,
     table: &mut [u64],
 ) -> Option<(usize, usize)> {
     if len == 0 {
@@ -88,5 +90,5 @@ unsafe fn search<T: Element>(
     // SAFETY: the words are aligned for `T` (`i32` or `i64`), `slots` `T`s fill their bytes, any
     // bytes are a valid `T`, and the borrow of `table` is handed on for as long as this lives.
     let table = unsafe { core::slice::from_raw_parts_mut(table.as_mut_ptr().cast::<T>(), slots) };
-    find_pair(nums, target, table)
+    find_pair(nums, target, seed, table)
 }

@@ -18,8 +18,12 @@ fn reference<T: Element>(nums: &[T], target: i64) -> Option<(usize, usize)> {
 }
 
 fn search<T: Element>(nums: &[T], target: i64) -> Option<(usize, usize)> {
+    search_seeded(nums, target, 0)
+}
+
+fn search_seeded<T: Element>(nums: &[T], target: i64, seed: u64) -> Option<(usize, usize)> {
     let mut table = vec![T::default(); table_len(nums.len()).unwrap()];
-    find_pair(nums, target, &mut table)
+    find_pair(nums, target, seed, &mut table)
 }
 
 fn agrees<T: Element + std::fmt::Debug>(nums: &[T], target: i64) {
@@ -107,16 +111,16 @@ fn a_dirty_table_neither_panics_nor_loops() {
     // Every slot occupied: by a number that pairs, by one that doesn't, by one not in `nums`.
     for fill in [3, 4, 9, -1] {
         let mut table = vec![fill; table_len(nums.len()).unwrap()];
-        let _ = find_pair(&nums[..], 7, &mut table);
+        let _ = find_pair(&nums[..], 7, 0, &mut table);
     }
     let wide = [1i64, 2, 3, 4];
     for fill in [3, i64::MAX] {
         let mut table = vec![fill; table_len(wide.len()).unwrap()];
-        let _ = find_pair(&wide[..], 7, &mut table);
+        let _ = find_pair(&wide[..], 7, 0, &mut table);
     }
     let mut wrong_size = vec![0; 3];
-    let _ = find_pair(&nums[..], 7, &mut wrong_size);
-    assert_eq!(find_pair(&nums[..], 7, &mut []), None);
+    let _ = find_pair(&nums[..], 7, 0, &mut wrong_size);
+    assert_eq!(find_pair(&nums[..], 7, 0, &mut []), None);
 }
 
 #[test]
@@ -137,6 +141,39 @@ fn table_len_is_a_power_of_two_at_least_twice_the_input() {
     assert_eq!(table_len(3), Some(8));
     assert_eq!(table_len(1 << 20), Some(1 << 21));
     assert_eq!(table_len(usize::MAX / 2 + 1), None);
+}
+
+#[test]
+fn a_number_and_its_complement_share_a_chain_under_every_seed() {
+    // Many pairs summing to the target, so chains hold both members of many pairs.
+    let nums: Vec<i64> = (0..2000).flat_map(|k| [k * 7, 1000 - k * 7]).collect();
+    for seed in [0, 1, u64::MAX, 0x9E37_79B9_7F4A_7C15, 0xDEAD_BEEF] {
+        for target in [1000, 1001, 1002, -3] {
+            let expected = reference(&nums, target);
+            assert_eq!(
+                search_seeded(&nums, target, seed),
+                expected,
+                "seed {seed:#x}"
+            );
+        }
+    }
+}
+
+#[test]
+fn inputs_that_collide_under_one_seed_spread_under_another() {
+    // Multiples of a power of two all land on the same home slot when the multiplier's low bits
+    // are wasted; every seed must still answer, and the answer must not depend on the seed.
+    let nums: Vec<i64> = (1..3000).map(|k| k << 44).collect();
+    let target = (5 << 44) + (2999 << 44);
+    let expected = reference(&nums, target);
+    assert!(expected.is_some());
+    for seed in [0, 1, 2, 1 << 63, u64::MAX] {
+        assert_eq!(
+            search_seeded(&nums, target, seed),
+            expected,
+            "seed {seed:#x}"
+        );
+    }
 }
 
 #[test]
@@ -174,6 +211,15 @@ proptest! {
         target in prop_oneof![-100i64..100, Just(i64::MIN), Just(i64::MAX), Just(-1), any::<i64>()],
     ) {
         prop_assert_eq!(search(&nums, target), reference(&nums, target));
+    }
+
+    #[test]
+    fn every_seed_gives_the_same_answer(
+        nums in crowded(-50i32..50),
+        target in -100i64..100,
+        seed in any::<u64>(),
+    ) {
+        prop_assert_eq!(search_seeded(&nums, target, seed), reference(&nums, target));
     }
 
     #[test]

@@ -61,8 +61,31 @@ pub fn reference(nums: &[i64], target: i64) -> i64 {
     NO_PAIR
 }
 
+/// One search, with a seed of its own: every answer must be the same whatever the seed, so each
+/// call draws the next from a fixed sequence (reproducible, and never the same seed twice).
 pub fn call(guest: &mut Guest, width: Width, nums: u32, len: u32, target: i64) -> Result<i64> {
-    guest.call(width.export(), (nums, len, target))
+    thread_local!(static CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+    let calls = CALLS.with(|calls| calls.replace(calls.get() + 1));
+    call_seeded(guest, width, nums, len, target, splitmix(calls))
+}
+
+pub fn call_seeded(
+    guest: &mut Guest,
+    width: Width,
+    nums: u32,
+    len: u32,
+    target: i64,
+    seed: u64,
+) -> Result<i64> {
+    guest.call(width.export(), (nums, len, target, seed as i64))
+}
+
+/// SplitMix64's output function: consecutive counters give unrelated seeds.
+fn splitmix(counter: u64) -> u64 {
+    let mut z = counter.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Copies `nums` into the arena, runs the search, and resets the arena.
@@ -115,12 +138,33 @@ fn exports_have_the_documented_signatures() -> Result<()> {
         let params: Vec<String> = ty.params().map(|t| t.to_string()).collect();
         let results: Vec<String> = ty.results().map(|t| t.to_string()).collect();
         ensure!(
-            params == ["i32", "i32", "i64"] && results == ["i64"],
+            params == ["i32", "i32", "i64", "i64"] && results == ["i64"],
             "{name}: {params:?} -> {results:?}"
         );
         ensure!(
             ty.results().all(|t| matches!(t, ValType::I64)),
             "{name} returns i64"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn the_seed_never_changes_the_answer() -> Result<()> {
+    let mut guest = Guest::new("twosum")?;
+    // Multiples of 2^40 share their low bits, the worst case for a multiplier that wastes them.
+    let nums: Vec<i64> = (1..2000).map(|k| k << 40).collect();
+    let target = (7 << 40) + (1999 << 40);
+    let want = reference(&nums, target);
+    ensure!(want != NO_PAIR);
+    let bytes = Width::I64.encode(&nums);
+    let ptr = guest.alloc(u32::try_from(bytes.len())?)?;
+    guest.write(ptr, &bytes)?;
+    for seed in [0, 1, u64::MAX, 1 << 63, 0x9E37_79B9_7F4A_7C15] {
+        let got = call_seeded(&mut guest, Width::I64, ptr, nums.len() as u32, target, seed)?;
+        ensure!(
+            got == want,
+            "seed {seed:#x}: {got:#x}, the reference says {want:#x}"
         );
     }
     Ok(())
