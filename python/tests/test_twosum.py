@@ -414,17 +414,33 @@ def test_benchmark_input() -> None:
     assert twosum(array.array("i", nums), target) == (441756, 475575)
 
 
-def test_dropped_solver_frees_its_instance(solver: TwoSum) -> None:
+def test_a_dropped_solver_hands_its_wiped_instance_to_the_next(solver: TwoSum) -> None:
+    guest = solver._guest
+    first = TwoSum(guest, python_cutoff=0)
+    assert first.twosum([5, 6, 7], 13) == (1, 2)
+    instance, input_area = first.instance, first._input
+    del first
+    second = TwoSum(guest, python_cutoff=0)
+    assert second.instance is instance
+    assert instance.read(input_area, 12) == bytes(12), "the arena was not wiped before reuse"
+    assert second.twosum([1, 2, 3], 4) == (0, 2)
+
+
+def test_recycling_keeps_few_instances_and_never_a_poisoned_one(make_guest: GuestFactory) -> None:
+    guest = make_guest(module(ARENA, TWOSUM, '(func (export "boom") unreachable)'))
+    solvers = [TwoSum(guest, python_cutoff=0) for _ in range(5)]
+    instances = [each.instance for each in solvers]
+    refs = [weakref.ref(instance) for instance in instances]
+    del solvers, instances
     gc.collect()
-    gc.disable()
-    try:
-        fresh = TwoSum(solver._guest, python_cutoff=0)
-        assert fresh.twosum([1, 2, 3], 4) == (0, 2)
-        ref = weakref.ref(fresh.instance)
-        del fresh
-        assert ref() is None
-    finally:
-        gc.enable()
+    assert sum(ref() is not None for ref in refs) <= 2, "idle instances must be bounded"
+    poisoned = TwoSum(guest, python_cutoff=0)
+    with pytest.raises(WasmextError):
+        poisoned.instance.call("boom")
+    ref = weakref.ref(poisoned.instance)
+    del poisoned
+    gc.collect()
+    assert ref() is None
 
 
 def test_every_call_keys_the_hash_afresh(make_guest: GuestFactory) -> None:
