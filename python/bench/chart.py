@@ -27,8 +27,9 @@ __all__ = ["draw"]
 FASTER = "#2a9d8f"
 SLOWER = "#e76f51"
 TARGET = "#c1121f"
-#: Room, in decades, for the text beside the longest bars.
-_TEXT_ROOM = (1.3, 1.7)
+#: Room, in decades of the log axis, left of the fastest bar and for the text right of bars.
+_MARGIN = 0.3
+_TEXT_ROOM = 1.6
 
 
 def _bars(cases: Sequence[Case]) -> dict[str, list[tuple[Case, str, str]]]:
@@ -65,20 +66,20 @@ def draw(
             ratio = case.ratio(subject, reference)
             extremes.append(ratio)
             ax.barh(y, ratio - 1, left=1, height=0.6, color=FASTER if ratio < 1 else SLOWER)
-            ax.annotate(
-                f"{relative(ratio)}  ({seconds(case.timings[subject].median)} vs "
-                f"{seconds(case.timings[reference].median)})",
-                (ratio, y),
-                xytext=(4, 0) if ratio >= 1 else (-4, 0),
-                textcoords="offset points",
-                ha="left" if ratio >= 1 else "right",
-                va="center",
-                fontsize=7,
-            )
             limit = limits.get((case.group, case.name, subject, reference))
             if limit is not None:
                 extremes.append(limit)
                 ax.plot([limit, limit], [y - 0.42, y + 0.42], color=TARGET, linewidth=2.2, zorder=3)
+            # Right of the bar, the line at 1 and the target mark, so nothing crosses the text.
+            ax.annotate(
+                f"{relative(ratio)}  ({seconds(case.time(subject))} vs "
+                f"{seconds(case.time(reference))})",
+                (max(ratio, limit or 0.0, 1.0), y),
+                xytext=(5, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+            )
             pair = f"{subject} vs {reference}"
             labels.append(f"{case.name}: {pair}" if several_cases else pair)
         ax.set_yticks(range(len(labels)), labels, fontsize=7.5)
@@ -86,8 +87,8 @@ def draw(
         ax.axvline(1, color="black", linewidth=0.8, zorder=2)
         ax.set_title(group, loc="left", fontsize=9, fontweight="bold")
         ax.grid(axis="x", alpha=0.3)
-    low = math.log10(min(extremes)) - _TEXT_ROOM[0]
-    high = math.log10(max(extremes)) + _TEXT_ROOM[1]
+    low = math.log10(min(extremes)) - _MARGIN
+    high = math.log10(max(extremes)) + _TEXT_ROOM
     bottom = axes[-1, 0]
     bottom.set_xscale("log")
     bottom.set_xlim(10**low, 10**high)
@@ -105,5 +106,5 @@ def draw(
         frameon=False,
     )
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(figure)

@@ -25,7 +25,7 @@ __all__ = ["FULL", "QUICK", "Settings", "Timing", "loop_floor", "race"]
 class Settings:
     """How long and how often to time."""
 
-    #: Timed rounds per contender; the median is what ratios use.
+    #: Timed rounds per contender.
     rounds: int
     #: Untimed rounds per contender before them (caches, branch predictors, lazy setup).
     warmup: int
@@ -51,12 +51,16 @@ class Timing:
 
     @property
     def best(self) -> float:
-        """The fastest round: what the code costs when nothing else gets in its way."""
+        """The fastest round: what the code costs when nothing else gets in its way.
+
+        Ratios use it: on a shared machine noise only ever adds time, so the best round
+        is the most repeatable measure of the code itself.
+        """
         return min(self.samples)
 
     @property
     def median(self) -> float:
-        """The middle round: the typical cost, robust to outliers; ratios use it."""
+        """The middle round: the typical cost on this machine, with its noise."""
         return statistics.median(self.samples)
 
 

@@ -35,7 +35,7 @@ def relative(ratio: float) -> str:
 def _throughput(case: Case, label: str) -> str:
     if case.size is None:
         return ""
-    mib_per_second = case.size / case.timings[label].median / (1 << 20)
+    mib_per_second = case.size / case.time(label) / (1 << 20)
     return (
         f"{mib_per_second:,.0f} MiB/s" if mib_per_second >= 100 else f"{mib_per_second:.3g} MiB/s"
     )
@@ -87,7 +87,7 @@ def document(
             "warmup_rounds": settings.warmup,
             "min_round_s": settings.round_seconds,
             "loop_floor_s": floor,
-            "ratios_use": "median",
+            "ratios_use": "best",
         },
         "machine": machine,
         "artifacts": artifacts,
@@ -150,21 +150,24 @@ def text(cases: Sequence[Case], evaluated: Evaluated) -> str:
         heading = f"{case.group}: {case.name}"
         lines += ["", heading + (f"  ({case.note})" if case.note else "")]
         lines.append(
-            f"  {'':<{width}}  {'median':>10}  {'best':>10}  {'throughput':>12}  vs {case.baseline}"
+            f"  {'':<{width}}  {'best':>10}  {'median':>10}  {'throughput':>12}  vs {case.baseline}"
         )
         for label, timing in case.timings.items():
-            ratio = case.ratio(label, case.baseline)
-            versus = "baseline" if label == case.baseline else relative(ratio)
+            versus = "baseline" if label == case.baseline else _versus(case, label)
             lines.append(
-                f"  {label:<{width}}  {seconds(timing.median):>10}  {seconds(timing.best):>10}"
+                f"  {label:<{width}}  {seconds(timing.best):>10}  {seconds(timing.median):>10}"
                 f"  {_throughput(case, label):>12}  {versus}"
             )
     if evaluated:
-        lines += ["", "targets (ratios from this run):"]
+        lines += ["", "targets (ratios of best rounds, from this run):"]
         for target, measured in evaluated:
             shown, goal, verdict = describe_target(target, measured)
             lines.append(f"  {verdict:<7}  {target.description}: {shown} (goal {goal})")
     return "\n".join(lines) + "\n"
+
+
+def _versus(case: Case, label: str) -> str:
+    return relative(case.ratio(label, case.baseline))
 
 
 def markdown(
@@ -175,20 +178,19 @@ def markdown(
 ) -> str:
     """The README's benchmark section for this run."""
     machine = report["machine"]
-    assert isinstance(machine, dict)
-    versions = machine["versions"]
-    commit = str(machine.get("git_commit") or "unknown")[:10]
-    dirty = " (with local changes)" if machine.get("git_dirty") else ""
     settings = report["settings"]
+    assert isinstance(machine, dict)
     assert isinstance(settings, dict)
+    commit = str(machine.get("git_commit") or "unknown")[:10]
+    dirty = " with local changes" if machine.get("git_dirty") else ""
     lines = [
-        f"Measured by `cargo xtask bench` on {report['started']}: {machine['cpu']}, "
-        f"{machine['cores']} cores, {machine['os']}, {machine['python']}, "
-        f"wasmtime-py {versions['wasmtime']}, commit `{commit}`{dirty}. "
-        f"Times are medians of {settings['rounds']} rounds "
-        f"({settings['process_rounds']} for whole processes); the contenders of a case take "
-        "turns in the same rounds, so their ratios hold even on a busy machine, while the "
-        "absolute times are this machine's. Every result is checked before it is timed.",
+        f"A run of `cargo xtask bench` on {report['started']}:",
+        f"{machine['cpu']}, {machine['cores']} cores, {machine['os']},",
+        f"{machine['python']}, wasmtime-py {machine['versions']['wasmtime']}, "
+        f"commit `{commit}`{dirty}.",
+        f"Each contender ran {settings['rounds']} rounds ({settings['process_rounds']} for "
+        "whole processes), taking turns with the others of its case.",
+        "Ratios compare the best rounds: noise on a shared machine only ever adds time.",
         "",
         "| target | measured | goal | |",
         "| --- | --- | --- | --- |",
@@ -204,18 +206,23 @@ def markdown(
             "",
         ]
     lines += [
-        "| case | contender | median | best | throughput | vs. the first row |",
+        "| case | contender | best | median | throughput | vs. the case's first row |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for case in cases:
-        first = True
-        for label, timing in case.timings.items():
-            title = f"**{case.group}: {case.name}**" if first else ""
-            versus = "" if label == case.baseline else relative(case.ratio(label, case.baseline))
+        for row, (label, timing) in enumerate(case.timings.items()):
+            title = f"**{case.group}: {case.name}**" if row == 0 else ""
+            versus = "" if label == case.baseline else _versus(case, label)
             lines.append(
-                f"| {title} | {label} | {seconds(timing.median)} | {seconds(timing.best)} | "
+                f"| {title} | {label} | {seconds(timing.best)} | {seconds(timing.median)} | "
                 f"{_throughput(case, label)} | {versus} |"
             )
-            first = False
-    lines += ["", "Notes: " + "; ".join(f"{c.group}: {c.name}: {c.note}" for c in cases if c.note)]
+    notes: dict[tuple[str, str], list[str]] = {}
+    for case in cases:
+        if case.note:
+            notes.setdefault((case.group, case.note), []).append(case.name)
+    lines.append("")
+    for (group, note), names in notes.items():
+        every_case = len(names) == sum(c.group == group for c in cases)
+        lines.append(f"- {group if every_case else f'{group}: {names[0]}'}: {note}.")
     return "\n".join(lines) + "\n"

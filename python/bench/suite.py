@@ -45,9 +45,13 @@ class Case:
     #: Whether the chart draws this case's comparisons (the table always shows every case).
     charted: bool = True
 
+    def time(self, label: str) -> float:
+        """Seconds per call of a contender, as ratios and targets see it: its best round."""
+        return self.timings[label].best
+
     def ratio(self, subject: str, reference: str) -> float:
-        """Median time of ``subject`` over that of ``reference`` (< 1: subject is faster)."""
-        return self.timings[subject].median / self.timings[reference].median
+        """Time of ``subject`` over that of ``reference`` (< 1: subject is faster)."""
+        return self.time(subject) / self.time(reference)
 
 
 @dataclass

@@ -44,10 +44,10 @@ class Target:
 
     def measure(self, case: Case) -> float:
         """The measured value, in the target's own terms (speed-up, time ratio, seconds)."""
-        subject = case.timings[self.subject].median
+        subject = case.time(self.subject)
         if self.reference is None:
             return subject
-        reference = case.timings[self.reference].median
+        reference = case.time(self.reference)
         return reference / subject if self.kind == "faster" else subject / reference
 
     def met_by(self, measured: float) -> bool:
