@@ -92,6 +92,18 @@ pub fn build(
     only: Option<&str>,
     profile: Option<Profile>,
 ) -> Result<Vec<Built>> {
+    build_into(toolchain, workspace, only, profile, &guests_dir())
+}
+
+/// [`build`], with the artifacts written into `out_dir`: another profile's artifact can then
+/// sit beside the shipped one (the benchmarks compare them) without replacing it.
+pub fn build_into(
+    toolchain: &Toolchain,
+    workspace: &Workspace,
+    only: Option<&str>,
+    profile: Option<Profile>,
+    out_dir: &Path,
+) -> Result<Vec<Built>> {
     let selected: Vec<&Guest> = match only {
         None => workspace.guests.iter().collect(),
         Some(name) => match workspace.guests.iter().find(|g| g.name == name) {
@@ -121,6 +133,7 @@ pub fn build(
         }
     }
 
+    // One wasm-opt cache whatever the output directory: its entries are keyed by content.
     let work_dir = guests_dir().join(".work");
     std::fs::create_dir_all(&work_dir)?;
     // Part of every guest's wasm-opt cache key: asked once, not once per guest.
@@ -150,7 +163,7 @@ pub fn build(
             )?;
             let wasm = artifact::strip_custom_sections(&optimized)?;
             let exports: Vec<ExportInfo> = artifact::validate(&wasm, guest)?;
-            let path = guests_dir().join(format!("{}.wasm", guest.name));
+            let path = out_dir.join(format!("{}.wasm", guest.name));
             write_if_changed(&path, &wasm)?;
             let entry = Entry {
                 name: guest.name.clone(),

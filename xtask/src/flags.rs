@@ -41,6 +41,19 @@ impl<'a> Flags<'a> {
         Ok(found)
     }
 
+    /// Whether the bare flag `--name` was given.
+    pub fn switch(&mut self, name: &str) -> bool {
+        let flag = format!("--{name}");
+        let mut found = false;
+        for (arg, used) in self.args.iter().zip(&mut self.used) {
+            if *arg == flag {
+                *used = true;
+                found = true;
+            }
+        }
+        found
+    }
+
     /// The first argument that is not a flag or a flag's value (call after every `value`).
     pub fn positional(&mut self) -> Option<String> {
         let index =
@@ -58,5 +71,31 @@ impl<'a> Flags<'a> {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn switches_values_and_leftovers() {
+        let given = args("--quick --filter aead --readme");
+        let mut flags = Flags::new("bench", &given);
+        assert_eq!(flags.value("filter").unwrap().as_deref(), Some("aead"));
+        assert!(flags.switch("quick"));
+        assert!(!flags.switch("verbose"));
+        assert!(flags.switch("readme"));
+        flags.finish().unwrap();
+
+        let given = args("--quick --quiet");
+        let mut flags = Flags::new("bench", &given);
+        assert!(flags.switch("quick"));
+        let error = flags.finish().unwrap_err().to_string();
+        assert!(error.contains("`--quiet`"), "{error}");
     }
 }

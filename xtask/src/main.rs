@@ -1,6 +1,7 @@
 //! `cargo xtask TASK`: the workspace's tasks, one module each.
 
 mod artifact;
+mod bench;
 mod build;
 mod cmd;
 mod flags;
@@ -26,7 +27,13 @@ tasks:
                                 write manifest.json and the Python wheel into target/wheels/
   new NAME [--lang rust|c]      scaffold guests/NAME (an Adler-32 example), its host test,
                                 the Python wrapper wasmext.NAME and its pytest test
-  test                          unit tests, build, host tests, Python tests, clippy, fmt, ruff
+  test                          unit tests, build, host tests, Python tests, a quick benchmark
+                                run, clippy, fmt, ruff
+  bench [--quick] [--filter TEXT] [--readme]
+                                build, then time the suite (python/bench/) against pure Python,
+                                native Monocypher, libsodium, hashlib, cryptography, argon2-cffi;
+                                print a table, write target/bench/report.json and a chart;
+                                --readme puts the run in README.md
 ";
 
 fn main() -> ExitCode {
@@ -43,6 +50,7 @@ fn main() -> ExitCode {
         "build" => build::run(rest),
         "new" => new::run(rest),
         "test" => test::run(rest),
+        "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

@@ -1,4 +1,4 @@
-//! The project's Python virtual environment (`target/venv`) for the Python tests.
+//! The project's Python virtual environment (`target/venv`) for the Python tests and benchmarks.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,14 +25,16 @@ pub fn venv_bin(tool: &str) -> PathBuf {
 }
 
 fn requirements() -> Vec<PathBuf> {
-    ["requirements-test.txt"]
+    // The benchmarks' too: `cargo xtask test` runs the harness (quickly) so it can't rot.
+    ["requirements-test.txt", "requirements-bench.txt"]
         .iter()
         .map(|name| package_dir().join(name))
         .filter(|path| path.is_file())
         .collect()
 }
 
-/// Creates the venv and installs the test requirements; a no-op when they haven't changed.
+/// Creates the venv and installs the test and benchmark requirements; a no-op when they
+/// haven't changed.
 pub fn ensure_venv() -> Result<()> {
     if !package_dir().is_dir() {
         return Ok(());
@@ -83,4 +85,20 @@ pub fn pip_install() -> Cmd {
         "--quiet",
         "--disable-pip-version-check",
     ])
+}
+
+/// Installs the wheel `cargo xtask build` just made into the venv, replacing any older build
+/// of the same version.
+pub fn install_wheel() -> Result<()> {
+    let wheels = project_root().join("target/wheels");
+    let wheel = std::fs::read_dir(&wheels)
+        .with_context(|| format!("reading {}", wheels.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .context("the build made no wheel in target/wheels")?;
+    pip_install()
+        .args(["--force-reinstall", "--no-deps"])
+        .arg(&wheel)
+        .run()
 }

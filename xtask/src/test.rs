@@ -1,11 +1,11 @@
 //! `cargo xtask test`: everything that proves the workspace, in the order failures are cheapest.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::build;
 use crate::cmd::Cmd;
 use crate::flags::Flags;
-use crate::{guests, new, project_root, python, setup};
+use crate::{bench, guests, new, project_root, python, setup};
 
 pub fn run(args: &[String]) -> Result<()> {
     Flags::new("test", args).finish()?;
@@ -39,15 +39,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let package = python::package_dir();
     if package.join("pyproject.toml").is_file() {
         step("Python tests (the built wheel, installed into target/venv)");
-        let wheel = std::fs::read_dir(root.join("target/wheels"))?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "whl"))
-            .context("the build made no wheel in target/wheels")?;
-        python::pip_install()
-            .args(["--force-reinstall", "--no-deps"])
-            .arg(&wheel)
-            .run()?;
+        python::install_wheel()?;
         // From inside tests/, so `import wasmext` finds the installed wheel, not the source tree.
         Cmd::new(python::venv_bin("python"))
             .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
@@ -55,6 +47,9 @@ pub fn run(args: &[String]) -> Result<()> {
             // Here the artifacts were just built: a test that would skip without one must fail.
             .env("WASMEXT_REQUIRE_GUESTS", "1")
             .run()?;
+
+        step("the benchmark harness, quick (every result it times is checked; speed is not)");
+        bench::run_suite(&toolchain, &workspace, &bench::Options::quick())?;
     }
 
     step("lints");

@@ -1,0 +1,141 @@
+"""The speed targets (issue 5), each judged on ratios measured in the same run.
+
+A missed target is reported, never an error: machines differ, and a benchmark that fails
+on a busy laptop teaches people to ignore it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import case_calls
+import case_crypto
+import case_twosum
+from suite import Case
+
+__all__ = ["TARGETS", "Target", "evaluate"]
+
+#: ``faster``: reference time / subject time >= limit (> with ``strict``);
+#: ``at most``: subject time / reference time <= limit; ``time``: subject's seconds <= limit.
+Kind = Literal["faster", "at most", "time"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One promise about a measured case."""
+
+    id: str
+    description: str
+    group: str
+    case: str
+    subject: str
+    reference: str | None
+    kind: Kind
+    limit: float
+    strict: bool = False
+
+    def time_ratio_limit(self) -> float | None:
+        """The limit as subject time / reference time (what the chart draws), if a ratio."""
+        if self.kind == "faster":
+            return 1 / self.limit
+        return self.limit if self.kind == "at most" else None
+
+    def measure(self, case: Case) -> float:
+        """The measured value, in the target's own terms (speed-up, time ratio, seconds)."""
+        subject = case.time(self.subject)
+        if self.reference is None:
+            return subject
+        reference = case.time(self.reference)
+        return reference / subject if self.kind == "faster" else subject / reference
+
+    def met_by(self, measured: float) -> bool:
+        """Whether ``measured`` keeps the promise."""
+        if self.kind == "faster":
+            return measured > self.limit if self.strict else measured >= self.limit
+        return measured < self.limit if self.strict else measured <= self.limit
+
+
+_TWOSUM = (case_twosum.GROUP, case_twosum.NAME)
+TARGETS = (
+    Target(
+        "twosum-list",
+        "twosum on a list at least 20x faster than pure Python",
+        *_TWOSUM,
+        case_twosum.LIST,
+        case_twosum.PURE,
+        "faster",
+        20,
+    ),
+    Target(
+        "twosum-fresh",
+        "a fresh TwoSum() per call at most 3% slower than the shared solver",
+        *_TWOSUM,
+        case_twosum.FRESH_LIST,
+        case_twosum.LIST,
+        "at most",
+        1.03,
+    ),
+    Target(
+        "twosum-array",
+        "twosum on array('i') at least 60x faster than pure Python on a list",
+        *_TWOSUM,
+        case_twosum.ARRAY,
+        case_twosum.PURE,
+        "faster",
+        60,
+    ),
+    Target(
+        "aead-64-native",
+        "AEAD lock of 64 B at most 4x native Monocypher's time",
+        "AEAD",
+        "lock 64 B",
+        case_crypto.WASMEXT,
+        case_crypto.NATIVE,
+        "at most",
+        4,
+    ),
+    Target(
+        "aead-64-pynacl",
+        "AEAD lock of 64 B faster than PyNaCl",
+        "AEAD",
+        "lock 64 B",
+        case_crypto.WASMEXT,
+        case_crypto.PYNACL,
+        "faster",
+        1,
+        strict=True,
+    ),
+    Target(
+        "aead-1mib-native",
+        "AEAD lock of 1 MiB at most 1.3x native Monocypher's time",
+        "AEAD",
+        "lock 1 MiB",
+        case_crypto.WASMEXT,
+        case_crypto.NATIVE,
+        "at most",
+        1.3,
+    ),
+    Target(
+        "fast-call",
+        "a guest call on the fast path at most 3 µs",
+        case_calls.GROUP,
+        case_calls.NAME,
+        case_calls.FAST,
+        None,
+        "time",
+        3e-6,
+    ),
+)
+
+
+def evaluate(cases: Iterable[Case]) -> list[tuple[Target, float | None]]:
+    """Each target with its measured value, ``None`` when its case (or contender) did not run."""
+    by_name = {(case.group, case.name): case for case in cases}
+    results: list[tuple[Target, float | None]] = []
+    for target in TARGETS:
+        case = by_name.get((target.group, target.case))
+        ran = case is not None and target.subject in case.timings
+        results.append((target, target.measure(case) if ran and case else None))
+    return results
