@@ -24,7 +24,10 @@ def expect(what: str, got: object, want: object) -> None:
 
 def _short(value: object) -> str:
     if isinstance(value, (bytes, bytearray)):
-        return f"{len(value)} bytes {bytes(value[:16]).hex()}..."
+        shown = bytes(value[:16]).hex()
+        return f"{len(value)} bytes {shown}{'...' if len(value) > 16 else ''}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(item) for item in value) + ")"
     return repr(value)
 
 

@@ -106,7 +106,7 @@ pub fn run_suite(
         .arg(&profiles)
         .args(["--readme-charts", README_CHARTS])
         .current_dir(&root)
-        .on_failure("a case computed a wrong result or could not run: the output above says which");
+        .on_failure("the harness says above what went wrong (a wrong result exits 1)");
     if options.quick {
         harness = harness.arg("--quick");
     }
