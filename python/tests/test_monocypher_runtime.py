@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import nacl.bindings as sodium
 import pytest
@@ -28,28 +27,14 @@ def artifact() -> Path:
     return require_bundled("monocypher")
 
 
-def _record_allocations(instance: Any) -> list[int]:
-    pointers: list[int] = []
-    original = instance.alloc
-
-    def alloc(size: int) -> int:
-        pointer = original(size)
-        pointers.append(pointer)
-        return pointer
-
-    instance.alloc = alloc
-    return pointers
-
-
 def test_lock_and_unlock_above_2_gib(artifact: Path) -> None:
     box = mc.Monocypher(Guest(artifact, cache=False))
     instance = box.instance
     instance.grow((TWO_GIB - instance.memory_size) // PAGE + 1)
     assert instance.memory_size > TWO_GIB
-    pointers = _record_allocations(instance)
 
-    # The arena's first region is below 2 GiB, but a box of 1 MiB does not fit there, so its
-    # one allocation comes from memory grown past the host's 2 GiB.
+    # The scratch block is grown on first use at the end of memory: above 2 GiB, so every
+    # address the guest is given has its top bit set.
     key, nonce, text, ad = os.urandom(32), os.urandom(24), os.urandom(1 << 20), os.urandom(30)
     mac, _, ciphertext = box.aead_lock(text, key, ad, nonce=nonce)
     expected = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(text, ad, nonce, key)
@@ -57,12 +42,11 @@ def test_lock_and_unlock_above_2_gib(artifact: Path) -> None:
     assert box.aead_unlock(ciphertext, mac, key, nonce, ad) == text
     with pytest.raises(mc.ForgeryError):
         box.aead_unlock(ciphertext, bytes(16), key, nonce, ad)
-    assert len(pointers) == 3
-    assert all(pointer >= TWO_GIB for pointer in pointers)
+    assert instance._scratch().address >= TWO_GIB
 
     with mc.Blake2b(text, key=key, backend=box) as state:  # context and input above 2 GiB
-        assert pointers[-1] >= TWO_GIB
         assert state.digest() == mc.blake2b(text, key=key)
+    assert box.x25519(key, bytes(32)) == mc.x25519(key, bytes(32))  # a small one up there too
 
     # What the operations used above 2 GiB was wiped like anywhere else.
     high = instance.read(TWO_GIB, instance.memory_size - TWO_GIB)
@@ -99,6 +83,45 @@ def test_a_trap_costs_the_instance_not_the_objects() -> None:
     assert mc.Monocypher().instance is not instance
     state.update(b"and after")  # the context was never in the lost memory
     assert state.digest() == mc.blake2b(b"before the trap and after", key=b"key")
+
+
+def test_operations_leave_the_arena_alone(artifact: Path) -> None:
+    # They run in the instance's scratch block, which the arena never hands out: allocations
+    # of one's own survive them.
+    box = mc.Monocypher(Guest(artifact, cache=False))
+    instance = box.instance
+    with instance.arena():
+        pointer = instance.alloc(64)
+        instance.write(pointer, b"mine" * 16)
+        box.aead_lock(os.urandom(100_000), os.urandom(32))
+        box.blake2b(b"abc", key=b"key")
+        with mc.Sha512(b"abc", backend=box) as state:
+            state.digest()
+        assert instance.read(pointer, 64) == b"mine" * 16
+
+
+def test_the_scratch_block_grows_in_place_or_moves_and_stays_zero(artifact: Path) -> None:
+    box = mc.Monocypher(Guest(artifact, cache=False))
+    instance = box.instance
+    scratch = instance._scratch()
+
+    def all_zero(address: int, size: int) -> bool:
+        return instance.read(address, size) == bytes(size)
+
+    box.blake2b(os.urandom(1000), key=os.urandom(32))
+    first = scratch.address
+    assert scratch.capacity == PAGE
+    assert first + PAGE == instance.memory_size  # grown by the host, at the end of memory
+    box.blake2b(os.urandom(100_000))  # still at the end: grows in place, doubling
+    assert (scratch.address, scratch.capacity) == (first, 2 * PAGE)
+    assert all_zero(first, 2 * PAGE)
+
+    instance.grow(1)  # memory of someone else's now follows the block
+    box.aead_lock(os.urandom(300_000), os.urandom(32))
+    assert scratch.address == first + 3 * PAGE  # moved to the end of memory
+    assert scratch.capacity == 5 * PAGE
+    assert all_zero(first, 2 * PAGE)  # the block left behind
+    assert all_zero(scratch.address, scratch.capacity)
 
 
 def test_a_memory_cap_is_a_clean_error(artifact: Path) -> None:

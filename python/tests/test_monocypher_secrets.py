@@ -3,7 +3,8 @@
 Every public function runs with fresh random secrets, then the whole of linear memory is
 dumped and searched for any 8-byte piece of them (so any remnant of 12 bytes or more is
 found; random 8-byte strings do not occur by chance in a few MiB). Error paths too: rejected
-arguments, forged boxes, exceptions raised half-way, and incremental objects between calls.
+arguments, forged boxes, exceptions raised half-way, incremental objects between calls, and
+a scratch block that moved (the block left behind must be zero too).
 """
 
 from __future__ import annotations
@@ -136,6 +137,19 @@ def _lock_large() -> dict[str, bytes]:
     return {"key": key, "text": text}
 
 
+def _lock_moving_the_scratch_block() -> dict[str, bytes]:
+    """A box too big for the scratch block, which cannot grow in place: it moves."""
+    key, text = r(), r(100)
+    mc.aead_lock(text, key)
+    instance = _instance()
+    instance.grow(1)  # someone else's memory now follows the block
+    big_key, big_text = r(), r(instance._scratch().capacity + 1)
+    before = instance._scratch().address
+    mc.aead_lock(big_text, big_key)
+    assert instance._scratch().address != before
+    return {"key": key, "text": text, "big key": big_key, "big text": big_text}
+
+
 def _chacha20(function: Callable[..., bytes], nonce_size: int) -> Case:
     def case() -> dict[str, bytes]:
         key, text = r(), r(150)
@@ -164,6 +178,11 @@ def _blake2b() -> dict[str, bytes]:
     key, msg = r(), r(300)
     mac = mc.blake2b(msg, 64, key)
     return {"key": key, "msg": msg, "mac": mac}
+
+
+def _blake2b_unkeyed() -> dict[str, bytes]:
+    msg = r(300)
+    return {"msg": msg, "digest": mc.blake2b(msg)}
 
 
 def _sha512() -> dict[str, bytes]:
@@ -263,6 +282,7 @@ CASES: dict[str, Case] = {
     "aead_unlock forged": _unlock_forged,
     "Monocypher lock/unlock": _class_lock_unlock,
     "aead_lock 1 MiB": _lock_large,
+    "aead_lock moving the scratch block": _lock_moving_the_scratch_block,
     "chacha20_djb": _chacha20(mc.chacha20_djb, 8),
     "chacha20_ietf": _chacha20(mc.chacha20_ietf, 12),
     "chacha20_x": _chacha20(mc.chacha20_x, 24),
@@ -272,6 +292,7 @@ CASES: dict[str, Case] = {
     "verify32": _one_shot(mc.verify32, 32, 32, output_secret=False),
     "verify64": _one_shot(mc.verify64, 64, 64, output_secret=False),
     "blake2b": _blake2b,
+    "blake2b unkeyed": _blake2b_unkeyed,
     "sha512": _sha512,
     "hmac_sha512": _hmac_sha512,
     "hkdf_sha512": _hkdf,
@@ -311,32 +332,44 @@ def test_rejected_arguments_leave_nothing() -> None:
     assert_wiped(key=key, text=text)
 
 
-@pytest.mark.parametrize("failing", ["read", "write"])
-@pytest.mark.parametrize("size", [100, 5000])  # one packed write, or one write per input
-def test_an_exception_half_way_still_wipes(failing: str, size: int) -> None:
-    """The guest ran (read), or the key is already in (write), when the failure strikes."""
-    instance = _instance()
+class _Failing:
+    """Stands in for a prepared export: fails before the guest runs, or right after it ran."""
+
+    def __init__(self, function: Any, after_the_call: bool) -> None:
+        self.function, self.after_the_call = function, after_the_call
+
+    def _call_trusted(self, args: Any) -> Any:
+        if self.after_the_call:
+            self.function._call_trusted(args)
+        raise RuntimeError("injected failure")
+
+
+@pytest.mark.parametrize("after_the_call", [False, True])
+@pytest.mark.parametrize("size", [100, 100_000])  # zeroed by a slice copy, or by memset
+def test_an_exception_half_way_still_wipes(after_the_call: bool, size: int) -> None:
+    """The key and text are in the scratch block, and the guest may have run, when it fails."""
     key, text = r(), r(size)
     mac, nonce, ciphertext = mc.aead_lock(text, key)
     state = mc.Blake2b(key=key)
     before = bytes(state._state)
-    original = getattr(instance, failing)
-
-    def failing_copy(pointer: int, data: Any) -> Any:
-        if failing == "read" or text[:64] in bytes(data) or ciphertext[:64] in bytes(data):
-            raise RuntimeError("injected failure")
-        return original(pointer, data)
-
-    setattr(instance, failing, failing_copy)
+    sessions = {
+        "aead_unlock_packed": mc.aead_unlock.__self__._session(),
+        "crypto_blake2b_update": state._backend._session(),
+    }
+    for export, session in sessions.items():
+        setattr(session, export, _Failing(getattr(session, export), after_the_call))
     try:
         with pytest.raises(RuntimeError, match="injected"):
             mc.aead_unlock(ciphertext, mac, key, nonce)
         with pytest.raises(RuntimeError, match="injected"):
             state.update(text)
     finally:
-        delattr(instance, failing)
+        for export, session in sessions.items():
+            delattr(session, export)  # the prepared handle comes back on next use
     assert bytes(state._state) == before  # a failed update changes nothing
     assert_wiped(key=key, text=text, **_box_secrets(key, nonce))
+    scratch = _instance()._scratch()
+    assert _instance().read(scratch.address, scratch.capacity) == bytes(scratch.capacity)
 
 
 def test_incremental_objects_keep_nothing_in_the_guest_between_calls() -> None:

@@ -116,6 +116,21 @@ def test_no_stale_size_after_guest_growth(tools_guest: Guest) -> None:
     assert instance.call("peek", before + 3 * PAGE - 5) == ord("g")
 
 
+def test_linear_memory_never_moves(tools_guest: Guest) -> None:
+    # The engine keeps memory in place as it grows (memory_may_move off), which is what lets a
+    # scratch block keep a host pointer for the store's life. Growth by the guest and by the
+    # host, small and large, leaves the host address of byte 0 where it was.
+    instance = tools_guest.instance()
+    core = instance._core
+    instance.write(0, b"x")
+    base = core.base
+    for pages in (1, 15, 1000):
+        instance.call("grow", pages)
+        instance.grow(pages)
+        instance.write(instance.memory_size - 1, b"y")  # refreshes base and size
+        assert core.base == base
+
+
 def test_writes_after_growth_land_in_guest_memory(tools_guest: Guest) -> None:
     instance = tools_guest.instance()
     # Cache a view of memory, then let the guest grow it: the next write must use

@@ -33,7 +33,7 @@ _MAGIC = b"WASMEXT-CWASM-1\n"
 _DIGEST_BYTES = 32
 _HEADER_BYTES = len(_MAGIC) + _DIGEST_BYTES
 # Bump when the engine configuration changes: it is part of what a payload depends on.
-_ENGINE_CONFIG_TAG = "cfg1"
+_ENGINE_CONFIG_TAG = "cfg2"  # cfg2: memory_may_move off
 
 
 def default_cache_dir() -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import operator
+import struct
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import wasmtime
@@ -74,6 +76,14 @@ class Function:
         """Call the guest function; the result is signed (or ``None`` without a result)."""
         raise NotImplementedError
 
+    def _call_trusted(self, args: Sequence[int]) -> int | None:
+        """Call with the instance's lock held and ``args`` known good: unsigned, in range.
+
+        For the package's own layers, which check everything before they take the lock (see
+        :class:`~wasmext._scratch.Scratch`); the result is as from ``fn(*args)``.
+        """
+        raise NotImplementedError
+
     def unsigned(self, *args: int) -> int | None:
         """Like calling the function, but return the result as an unsigned int."""
         result = self(*args)
@@ -102,9 +112,9 @@ class _FastFunction(Function):
 
     __slots__ = (
         "_acquire",
-        "_call",
-        "_call_args",
         "_func",
+        "_invoke",
+        "_pack",
         "_r32",
         "_raw",
         "_release",
@@ -125,8 +135,9 @@ class _FastFunction(Function):
         # value sits in the first bytes, little-endian, as wasmtime_val_raw_t lays it out.
         self._slots = (ctypes.c_int64 * (slot_count * 2)).from_buffer(self._raw)
         self._r32 = (ctypes.c_int32 * (slot_count * 4)).from_buffer(self._raw)
-        self._call = api.call_unchecked
-        self._call_args = (
+        # Writes every argument in one call; "8x" zeroes the rest of each 16-byte slot.
+        self._pack = struct.Struct("<" + "Q8x" * len(signature.params)).pack_into
+        self._invoke = api.prepared_call(
             core.context,
             api.func_address(func),
             ctypes.addressof(self._raw),
@@ -142,34 +153,39 @@ class _FastFunction(Function):
         bounds = self._bounds
         if len(args) != len(bounds):
             raise self._arity_error(len(args))
-        core = self._core
+        unsigned = []
+        index = 0
+        # A counter, not enumerate(): no extra tuple per argument on the hot path.
+        for arg, (low, high, _, modulus) in zip(args, bounds):
+            if type(arg) is not int:
+                arg = _as_int(arg, self.name, index)
+            if arg < low or arg > high:
+                raise self._range_error(index, arg)
+            unsigned.append(arg + modulus if arg < 0 else arg)
+            index += 1  # noqa: SIM113
         # acquire/release rather than `with`: half the cost, and this is the hot path.
         self._acquire()
         try:
-            if core.poisoned is not None:
-                raise core.poison_error(self.name)
-            slots = self._slots
-            index = 0
-            # A counter, not enumerate(): no extra tuple per argument on the hot path.
-            for arg, (low, high, signed_max, modulus) in zip(args, bounds):
-                if type(arg) is not int:
-                    arg = _as_int(arg, self.name, index)
-                if arg < low or arg > high:
-                    raise self._range_error(index, arg)
-                slots[2 * index] = arg - modulus if arg > signed_max else arg
-                index += 1  # noqa: SIM113
-            # Before the call: even if an exception interrupts us right after it, no
-            # memory access may trust a base/size read before the guest could grow memory.
-            core.memory_stale = True
-            error = self._call(*self._call_args)
-            if error or self._trap.value:
-                raise core.fail_fast(self.name, error)
-            mask = self._mask
-            if mask == 0xFFFF_FFFF:
-                return self._r32[0]  # type: ignore[no-any-return]
-            return slots[0] if mask else None  # type: ignore[no-any-return]
+            return self._call_trusted(unsigned)
         finally:
             self._release()
+
+    def _call_trusted(self, args: Sequence[int]) -> int | None:
+        core = self._core
+        if core.poisoned is not None:
+            raise core.poison_error(self.name)
+        # Each argument as a u64 at the start of its slot: an i32 parameter reads the low half.
+        self._pack(self._raw, 0, *args)
+        # Before the call: even if an exception interrupts us right after it, no
+        # memory access may trust a base/size read before the guest could grow memory.
+        core.memory_stale = True
+        error = self._invoke()
+        if error or self._trap.value:
+            raise core.fail_fast(self.name, error)
+        mask = self._mask
+        if mask == 0xFFFF_FFFF:
+            return self._r32[0]  # type: ignore[no-any-return]
+        return self._slots[0] if mask else None  # type: ignore[no-any-return]
 
 
 class _PublicFunction(Function):
@@ -193,15 +209,25 @@ class _PublicFunction(Function):
             if arg < low or arg > high:
                 raise self._range_error(index, arg)
             signed.append(arg - modulus if arg > signed_max else arg)
+        with self._core.lock:
+            return self._call_signed(signed)
+
+    def _call_trusted(self, args: Sequence[int]) -> int | None:
+        bounds = self._bounds
+        return self._call_signed(
+            [arg - bound[3] if arg > bound[2] else arg for arg, bound in zip(args, bounds)]
+        )
+
+    def _call_signed(self, signed: list[int]) -> int | None:
+        """Call with signed arguments (and the lock held)."""
         core = self._core
-        with core.lock:
-            if core.poisoned is not None:
-                raise core.poison_error(self.name)
-            core.memory_stale = True
-            try:
-                result = self._func(core.store, *signed)
-            except (wasmtime.Trap, wasmtime.WasmtimeError) as error:
-                raise core.fail(self.name, str(error)) from None
+        if core.poisoned is not None:
+            raise core.poison_error(self.name)
+        core.memory_stale = True
+        try:
+            result = self._func(core.store, *signed)
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as error:
+            raise core.fail(self.name, str(error)) from None
         return result  # type: ignore[no-any-return]
 
 

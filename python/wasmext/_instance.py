@@ -12,6 +12,7 @@ import wasmtime
 from ._core import Core
 from ._function import Function, make_function
 from ._module import CompiledModule
+from ._scratch import Scratch
 from .errors import GuestMemoryError, InvalidInput, InvalidType
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class Instance:
         self._core = Core(guest.name, compiled, guest.max_memory, fast)
         self._functions: dict[str, Function] = {}
         self._arena_depth = 0
+        self._scratch_block: Scratch | None = None
         self._bump_alloc = self.function("bump_alloc")
         self._bump_reset = self.function("bump_reset")
 
@@ -152,6 +154,13 @@ class Instance:
             self._arena_depth -= 1
             if not self._arena_depth and self._core.poisoned is None:
                 self.reset()
+
+    def _scratch(self) -> Scratch:
+        """The instance's host-owned scratch block (see ``_scratch.py``), empty until used."""
+        scratch = self._scratch_block
+        if scratch is None:
+            scratch = self._scratch_block = Scratch(self._core)
+        return scratch
 
     # ----------------------------------------------------------------- memory
 

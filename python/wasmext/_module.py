@@ -37,7 +37,13 @@ def engine() -> wasmtime.Engine:
     if _engine is None:
         with _engine_lock:
             if _engine is None:
-                _engine = wasmtime.Engine()
+                config = wasmtime.Config()
+                # Linear memory never moves: it grows inside the reservation wasmtime makes
+                # for it (all of a 32-bit memory's 4 GiB on 64-bit hosts), so a host pointer
+                # into it stays valid for the store's life instead of dangling after growth
+                # (wasmtime#9334). Scratch blocks rely on it (see _scratch.py).
+                config.memory_may_move = False
+                _engine = wasmtime.Engine(config)
     return _engine
 
 

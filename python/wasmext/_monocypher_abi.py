@@ -1,8 +1,10 @@
 """The thin layer between :mod:`wasmext.monocypher` and the guest.
 
-It knows the wasm32 layouts of Monocypher 4.0.2's structs, keeps the prepared
-:class:`~wasmext.runtime.Function` handles of each thread's instance, and lays out every buffer
-an operation needs in one arena allocation. It checks nothing: callers validate first.
+It knows the wasm32 layouts of Monocypher 4.0.2's structs and keeps, for each thread, the
+prepared :class:`~wasmext.runtime.Function` handles of its instance and the instance's scratch
+block (host-owned linear memory, see ``_scratch.py``). An operation lays its buffers out in that
+block and runs as one guest call: inputs copied in, the call, outputs copied out, the block
+zeroed. It checks nothing: callers validate first.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._monocypher_args import BytesLike
+    from ._scratch import Scratch
     from .runtime import Function, Guest, Instance
 
 __all__ = [
@@ -24,8 +27,7 @@ __all__ = [
     "SHA512_CTX_SIZE",
     "SHA512_HMAC_CTX_SIZE",
     "Backend",
-    "Exports",
-    "place",
+    "Session",
     "shared_backend",
 ]
 
@@ -46,20 +48,22 @@ SHA512_HMAC_CTX_SIZE = 128 + SHA512_CTX_SIZE  # u8 key[128], crypto_sha512_ctx
 ARGON2_STRUCT = struct.Struct("<4I")
 ARGON2_BLOCK_SIZE = 1024
 
-_ALIGN = 16  # what bump_alloc guarantees; more than any Monocypher type needs
-_ONE_WRITE_MAX = 4096  # blocks up to this size are written in one go (see place)
 
+class Session:
+    """One thread's way into its instance: prepared exports and the scratch block.
 
-class Exports:
-    """The guest's exports on one instance, as prepared handles (the runtime's fast path).
+    The exports are attributes named after the C functions (``session.crypto_aead_lock``),
+    each prepared on first use; :attr:`scratch` is the instance's host-owned block.
 
-    Attributes are the C names (``x.crypto_aead_lock(...)``); each handle is prepared on first
-    use and cached on this object. One ``Exports`` belongs to one thread, like its instance.
+    Built for one instance; :meth:`Backend._session` builds a new one when the runtime replaces
+    the instance after a trap.
     """
 
     def __init__(self, instance: Instance) -> None:
         """Bind to ``instance``; no handle is prepared until it is used."""
         self.instance = instance
+        self.core = instance._core
+        self.scratch: Scratch = instance._scratch()
 
     def __getattr__(self, name: str) -> Function:
         """Prepare the export ``name`` and cache it as an attribute (called once per name)."""
@@ -100,33 +104,66 @@ class Backend:
     @property
     def instance(self) -> Instance:
         """The calling thread's instance: the linear memory its operations use."""
-        return self._exports().instance
+        return self._session().instance
 
-    def _exports(self) -> Exports:
-        """Return the calling thread's exports, rebuilt when the runtime replaced its instance."""
-        instance = self.guest.instance()
-        exports: Exports | None = getattr(self._local, "exports", None)
-        if exports is None or exports.instance is not instance:
-            exports = Exports(instance)
-            self._local.exports = exports
-        return exports
+    def _session(self) -> Session:
+        """Return the calling thread's session, rebuilt when its instance trapped.
+
+        ``Guest.instance()`` replaces an instance only when it is poisoned, so checking the
+        cached session's instance is the same as asking the guest, and cheaper.
+        """
+        try:
+            session: Session = self._local.session
+            if session.core.poisoned is None:
+                return session
+        except AttributeError:  # this thread's first operation
+            pass
+        session = self._local.session = Session(self.guest.instance())
+        return session
+
+    def _call(
+        self,
+        export: str,
+        outputs: int,
+        inputs: tuple[BytesLike, ...],
+        tail: tuple[int, ...] = (),
+        *,
+        sized: bool = False,
+    ) -> tuple[int | None, bytes]:
+        """Call ``export(out, in_0, ..., in_n, *tail)`` in the scratch block.
+
+        ``out`` is ``outputs`` bytes (left out of the arguments when 0), then each input is
+        passed by address, followed by its size when ``sized``: the shapes of most Monocypher
+        functions. Returns the call's result and the output.
+        """
+        session = self._session()
+        scratch = session.scratch
+        size = outputs
+        for data in inputs:
+            size += len(data)
+        base, view = scratch.begin(size)
+        try:
+            args = [base] if outputs else []
+            offset = outputs
+            for data in inputs:
+                view[offset : offset + len(data)] = data
+                args.append(base + offset)
+                if sized:
+                    args.append(len(data))
+                offset += len(data)
+            args += tail
+            status = getattr(session, export)._call_trusted(args)
+            return status, view[:outputs].tobytes()
+        finally:
+            scratch.end(size)
 
     def _fixed_output(self, export: str, size: int, *inputs: BytesLike) -> bytes:
         """Call ``export(out, *inputs)`` for a function whose output is ``size`` bytes."""
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            out, *pointers = place(instance, size, *inputs)
-            getattr(exports, export)(out, *pointers)
-            return instance.read(out, size)
+        return self._call(export, size, inputs)[1]
 
     def _status(self, export: str, *inputs: BytesLike) -> int:
         """Call ``export(*inputs)`` for a function returning a C ``int`` status (0 = success)."""
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            result = getattr(exports, export)(*place(instance, *inputs))
-            return int(result)
+        return int(self._call(export, 0, inputs)[0] or 0)
 
 
 _shared: Backend | None = None
@@ -141,41 +178,3 @@ def shared_backend() -> Backend:
             if _shared is None:
                 _shared = Backend()
     return _shared
-
-
-def place(instance: Instance, *items: int | BytesLike) -> list[int]:
-    """Allocate one arena block for ``items`` and return a pointer to each.
-
-    An ``int`` reserves that many zeroed bytes (an output); a buffer is copied in (an input).
-    Each item starts on a 16-byte boundary. Call inside ``instance.arena()``: the block is
-    wiped and released by its reset.
-
-    A small block is assembled in a scratch buffer and copied in one write (each write is a
-    locked call into the runtime); the scratch buffer is zeroed right after, since it holds
-    keys and plaintexts. A large block gets one write per input, so big inputs are copied
-    once, straight from the caller's buffer.
-    """
-    offsets = []
-    total = 0
-    for item in items:
-        offsets.append(total)
-        size = item if isinstance(item, int) else len(item)
-        total += (size + _ALIGN - 1) & -_ALIGN
-    base = instance.alloc(total)  # GuestMemoryError beyond the arena, a cap or 4 GiB
-    if total <= _ONE_WRITE_MAX:
-        image = bytearray(total)  # zeros where the outputs go, as in fresh arena memory
-        for item, offset in zip(items, offsets):
-            if not isinstance(item, int):
-                image[offset : offset + len(item)] = item
-        try:
-            instance.write(base, image)
-        finally:
-            image[:] = bytes(total)
-        return [base + offset for offset in offsets]
-    pointers = []
-    for item, offset in zip(items, offsets):
-        pointer = base + offset
-        if not isinstance(item, int) and len(item):
-            instance.write(pointer, item)
-        pointers.append(pointer)
-    return pointers

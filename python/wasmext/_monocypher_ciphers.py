@@ -1,16 +1,16 @@
 """Authenticated encryption, ChaCha20, Poly1305 and constant-time comparison.
 
 The one-shot half of :class:`wasmext.monocypher.Monocypher`; see that module for the rules every
-method follows (argument checking, one arena per call, wiping).
+method follows (argument checking, one guest call in the scratch block, wiping).
 """
 
 from __future__ import annotations
 
 import secrets
 
-from ._monocypher_abi import Backend, place
+from ._monocypher_abi import Backend
 from ._monocypher_args import U32_MAX, U64_MAX, BytesLike, buffer, fixed, integer
-from .errors import ForgeryError, InvalidInput
+from .errors import ForgeryError, InvalidInput, WasmextError
 
 __all__ = ["KEY_SIZE", "MAC_SIZE", "NONCE_SIZE", "Ciphers"]
 
@@ -18,6 +18,19 @@ KEY_SIZE = 32
 NONCE_SIZE = 24
 MAC_SIZE = 16
 _CHACHA20_BLOCK = 64
+
+# The block of a box, as the guest's aead_lock_packed/aead_unlock_packed take it (the other
+# ciphers use it too): the key at 0, the nonce at 32 (up to 24 bytes), the MAC at 64, then the
+# text, encrypted or decrypted in place, then the additional data.
+_NONCE_END = KEY_SIZE + NONCE_SIZE
+_MAC = 64
+_BOX = _MAC + MAC_SIZE
+_FORGED = -1  # the packed exports' status for a box that failed authentication
+
+
+def _rejected(export: str, *args: int) -> WasmextError:
+    # Only a broken artifact gets here: the block is in the scratch block, inside memory.
+    return WasmextError(f"the monocypher guest rejected {export}{args}")
 
 
 class Ciphers(Backend):
@@ -47,20 +60,39 @@ class Ciphers(Backend):
             ``ciphertext + mac``).
 
         """
-        text = buffer("text", text)
-        key = fixed("key", key, KEY_SIZE)
-        ad = buffer("ad", ad)
-        nonce = (
-            secrets.token_bytes(NONCE_SIZE) if nonce is None else fixed("nonce", nonce, NONCE_SIZE)
-        )
-        size = len(text)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            mac, k, n, a, t = place(instance, MAC_SIZE, key, nonce, ad, text)
-            # Encrypting in place halves the arena (and the bytes the reset has to wipe).
-            exports.crypto_aead_lock(t, mac, k, n, a, len(ad), t, size)
-            return instance.read(mac, MAC_SIZE), bytes(nonce), instance.read(t, size)
+        # The common case first (bytes of the right sizes): this is the hot path, and the
+        # general checks below cost as much as the guest call for a small box.
+        if type(text) is not bytes:
+            text = buffer("text", text)
+        if type(key) is not bytes or len(key) != KEY_SIZE:
+            key = fixed("key", key, KEY_SIZE)
+        if type(ad) is not bytes:
+            ad = buffer("ad", ad)
+        if nonce is None:
+            nonce = secrets.token_bytes(NONCE_SIZE)
+        elif type(nonce) is not bytes or len(nonce) != NONCE_SIZE:
+            nonce = bytes(fixed("nonce", nonce, NONCE_SIZE))
+        size, ad_size = len(text), len(ad)
+        end = _BOX + size
+        total = end + ad_size
+        if total > U32_MAX:  # then one of them may be too: let the general checks say which
+            buffer("text", text)
+            buffer("ad", ad)
+        session = self._session()
+        scratch = session.scratch
+        base, view = scratch.begin(total)
+        try:
+            view[:KEY_SIZE] = key
+            view[KEY_SIZE:_NONCE_END] = nonce
+            view[_BOX:end] = text
+            if ad_size:
+                view[end:total] = ad
+            # crypto_aead_lock in place on the block, in one call of three arguments.
+            if session.aead_lock_packed._call_trusted((base, size, ad_size)):
+                raise _rejected("aead_lock_packed", base, size, ad_size)
+            return view[_MAC:_BOX].tobytes(), nonce, view[_BOX:end].tobytes()
+        finally:
+            scratch.end(total)
 
     def aead_unlock(
         self,
@@ -87,19 +119,40 @@ class Ciphers(Backend):
                 Nothing was decrypted.
 
         """
-        text = buffer("text", text)
-        mac = fixed("mac", mac, MAC_SIZE)
-        key = fixed("key", key, KEY_SIZE)
-        nonce = fixed("nonce", nonce, NONCE_SIZE)
-        ad = buffer("ad", ad)
-        size = len(text)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            m, k, n, a, t = place(instance, mac, key, nonce, ad, text)
-            if exports.crypto_aead_unlock(t, m, k, n, a, len(ad), t, size):
-                raise ForgeryError("the box failed authentication: forged or corrupted")
-            return instance.read(t, size)
+        if type(text) is not bytes:
+            text = buffer("text", text)
+        if type(mac) is not bytes or len(mac) != MAC_SIZE:
+            mac = fixed("mac", mac, MAC_SIZE)
+        if type(key) is not bytes or len(key) != KEY_SIZE:
+            key = fixed("key", key, KEY_SIZE)
+        if type(nonce) is not bytes or len(nonce) != NONCE_SIZE:
+            nonce = fixed("nonce", nonce, NONCE_SIZE)
+        if type(ad) is not bytes:
+            ad = buffer("ad", ad)
+        size, ad_size = len(text), len(ad)
+        end = _BOX + size
+        total = end + ad_size
+        if total > U32_MAX:
+            buffer("text", text)
+            buffer("ad", ad)
+        session = self._session()
+        scratch = session.scratch
+        base, view = scratch.begin(total)
+        try:
+            view[:KEY_SIZE] = key
+            view[KEY_SIZE:_NONCE_END] = nonce
+            view[_MAC:_BOX] = mac
+            view[_BOX:end] = text
+            if ad_size:
+                view[end:total] = ad
+            status = session.aead_unlock_packed._call_trusted((base, size, ad_size))
+            if status:
+                if status == _FORGED:
+                    raise ForgeryError("the box failed authentication: forged or corrupted")
+                raise _rejected("aead_unlock_packed", base, size, ad_size)
+            return view[_BOX:end].tobytes()
+        finally:
+            scratch.end(total)
 
     def chacha20_djb(
         self, text: BytesLike, key: BytesLike, nonce: BytesLike, ctr: int = 0
@@ -156,12 +209,19 @@ class Ciphers(Backend):
                 f"ctr {ctr} + {blocks} blocks of text overflows the {ctr_max.bit_length()}-bit "
                 "counter (the key stream would repeat)"
             )
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            k, n, t = place(instance, key, nonce, text)
-            getattr(exports, export)(t, t, size, k, n, ctr)
-            return instance.read(t, size)
+        session = self._session()
+        scratch = session.scratch
+        total = _BOX + size
+        base, view = scratch.begin(total)
+        try:
+            view[:KEY_SIZE] = key
+            view[KEY_SIZE : KEY_SIZE + nonce_size] = nonce
+            view[_BOX:total] = text
+            t = base + _BOX  # XORed in place
+            getattr(session, export)._call_trusted((t, t, size, base, base + KEY_SIZE, ctr))
+            return view[_BOX:total].tobytes()
+        finally:
+            scratch.end(total)
 
     def hchacha20(self, key: BytesLike, data: BytesLike) -> bytes:
         """HChaCha20 (``crypto_chacha20_h``): 32 pseudo-random bytes from a key and 16 bytes.
@@ -179,12 +239,18 @@ class Ciphers(Backend):
         """
         msg = buffer("msg", msg)
         key = fixed("key", key, KEY_SIZE)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            mac, k, m = place(instance, MAC_SIZE, key, msg)
-            exports.crypto_poly1305(mac, m, len(msg), k)
-            return instance.read(mac, MAC_SIZE)
+        session = self._session()
+        scratch = session.scratch
+        total = _BOX + len(msg)
+        base, view = scratch.begin(total)
+        try:
+            view[:KEY_SIZE] = key
+            view[_BOX:total] = msg
+            # crypto_poly1305(mac, message, message_size, key)
+            session.crypto_poly1305._call_trusted((base + _MAC, base + _BOX, len(msg), base))
+            return view[_MAC:_BOX].tobytes()
+        finally:
+            scratch.end(total)
 
     def verify16(self, a: BytesLike, b: BytesLike) -> bool:
         """Compare two 16-byte strings in constant time (``crypto_verify16``)."""

@@ -1,14 +1,14 @@
 """Curve25519: X25519 key exchange, EdDSA and Ed25519 signatures, Elligator 2.
 
 The public-key half of :class:`wasmext.monocypher.Monocypher`; see that module for the rules
-every method follows (argument checking, one arena per call, wiping).
+every method follows (argument checking, one guest call in the scratch block, wiping).
 """
 
 from __future__ import annotations
 
 import secrets
 
-from ._monocypher_abi import Backend, place
+from ._monocypher_abi import Backend
 from ._monocypher_args import BytesLike, buffer, fixed, integer
 
 __all__ = ["Curves"]
@@ -181,13 +181,9 @@ class Curves(Backend):
         """
         curve = fixed("curve", curve, _KEY)
         tweak = integer("tweak", tweak, 0, 255)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            hidden, point = place(instance, _KEY, curve)
-            if exports.crypto_elligator_rev(hidden, point, tweak):
-                return None
-            return instance.read(hidden, _KEY)
+        # crypto_elligator_rev(hidden, curve, tweak): 0 when the point has a representative.
+        status, hidden = self._call("crypto_elligator_rev", _KEY, (curve,), (tweak,))
+        return None if status else hidden
 
     def elligator_key_pair(self, seed: BytesLike | None = None) -> tuple[bytes, bytes]:
         """Derive a key pair whose public key is hidden as a uniformly random representative.
@@ -211,32 +207,27 @@ class Curves(Backend):
         """
         seed = secrets.token_bytes(_KEY) if seed is None else fixed("seed", seed, _KEY)
         first_size = _KEY if export == "crypto_elligator_key_pair" else _SECRET_KEY
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            first, second, s = place(instance, first_size, _KEY, seed)
-            getattr(exports, export)(first, second, s)
-            return instance.read(first, first_size), instance.read(second, _KEY)
+        session = self._session()
+        scratch = session.scratch
+        seed_at = first_size + _KEY
+        total = seed_at + _KEY
+        base, view = scratch.begin(total)
+        try:
+            view[seed_at:total] = seed
+            getattr(session, export)._call_trusted((base, base + first_size, base + seed_at))
+            return view[:first_size].tobytes(), view[first_size:seed_at].tobytes()
+        finally:
+            scratch.end(total)
 
     def _sign(self, export: str, sk: BytesLike, msg: BytesLike) -> bytes:
         """``export(sig, sk, msg, msg_size)`` for both signature schemes."""
         sk = fixed("sk", sk, _SECRET_KEY)
         msg = buffer("msg", msg)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            sig, k, m = place(instance, _SIGNATURE, sk, msg)
-            getattr(exports, export)(sig, k, m, len(msg))
-            return instance.read(sig, _SIGNATURE)
+        return self._call(export, _SIGNATURE, (sk, msg), (len(msg),))[1]
 
     def _check(self, export: str, sig: BytesLike, pk: BytesLike, msg: BytesLike) -> bool:
         """``export(sig, pk, msg, msg_size) == 0`` for both signature schemes."""
         sig = fixed("sig", sig, _SIGNATURE)
         pk = fixed("pk", pk, _KEY)
         msg = buffer("msg", msg)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            s, p, m = place(instance, sig, pk, msg)
-            status: int = getattr(exports, export)(s, p, m, len(msg))
-            return status == 0
+        return self._call(export, 0, (sig, pk, msg), (len(msg),))[0] == 0

@@ -1,14 +1,14 @@
 """Hashing and key derivation: BLAKE2b, SHA-512, HMAC-SHA-512, HKDF-SHA-512, Argon2.
 
 The one-shot hashing half of :class:`wasmext.monocypher.Monocypher`; see that module for the
-rules every method follows (argument checking, one arena per call, wiping).
+rules every method follows (argument checking, one guest call in the scratch block, wiping).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from ._monocypher_abi import ARGON2_BLOCK_SIZE, ARGON2_STRUCT, Backend, place
+from ._monocypher_abi import ARGON2_BLOCK_SIZE, ARGON2_STRUCT, Backend
 from ._monocypher_args import U32_MAX, BytesLike, buffer, integer
 from .errors import InvalidInput, InvalidType
 
@@ -16,6 +16,7 @@ __all__ = ["ARGON2_ALGORITHMS", "Hashing", "blake2b_key", "blake2b_size"]
 
 ARGON2_ALGORITHMS = {"argon2d": 0, "argon2i": 1, "argon2id": 2}
 _SHA512_SIZE = 64
+_BLAKE2B_MAX = 64  # the largest digest, and the largest key
 _HKDF_MAX = 255 * _SHA512_SIZE  # RFC 5869: at most 255 blocks (Monocypher's counter is a byte)
 _ARGON2_MIN_SALT = 8  # the reference implementation's ARGON2_MIN_SALT_LENGTH
 _ARGON2_MAX_LANES = 0xFF_FFFF  # RFC 9106: parallelism is 24 bits
@@ -49,36 +50,45 @@ class Hashing(Backend):
             The digest; equal to ``hashlib.blake2b(msg, digest_size=size, key=key).digest()``.
 
         """
-        msg = buffer("msg", msg)
-        size = blake2b_size(size)
-        key = blake2b_key(key)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            digest, k, m = place(instance, size, key, msg)
-            exports.crypto_blake2b_keyed(digest, size, k, len(key), m, len(msg))
-            return instance.read(digest, size)
+        if type(msg) is not bytes:
+            msg = buffer("msg", msg)
+        if type(size) is not int or not 1 <= size <= _BLAKE2B_MAX:
+            size = blake2b_size(size)
+        if type(key) is not bytes or len(key) > _BLAKE2B_MAX:
+            key = blake2b_key(key)
+        msg_size, key_size = len(msg), len(key)
+        if msg_size > U32_MAX:
+            buffer("msg", msg)
+        session = self._session()
+        scratch = session.scratch
+        msg_at = _BLAKE2B_MAX + key_size
+        total = msg_at + msg_size
+        base, view = scratch.begin(total)
+        try:
+            view[msg_at:total] = msg
+            if key_size:
+                view[_BLAKE2B_MAX:msg_at] = key
+                # This export scrubs the stack it used: upstream leaves the raw key there.
+                session.crypto_blake2b_keyed._call_trusted(
+                    (base, size, base + _BLAKE2B_MAX, key_size, base + msg_at, msg_size)
+                )
+            else:
+                session.crypto_blake2b._call_trusted((base, size, base + msg_at, msg_size))
+            return view[:size].tobytes()
+        finally:
+            scratch.end(total)
 
     def sha512(self, msg: BytesLike) -> bytes:
         """Compute the 64-byte SHA-512 digest of ``msg`` (FIPS 180-4)."""
         msg = buffer("msg", msg)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            digest, m = place(instance, _SHA512_SIZE, msg)
-            exports.crypto_sha512(digest, m, len(msg))
-            return instance.read(digest, _SHA512_SIZE)
+        return self._call("crypto_sha512", _SHA512_SIZE, (msg,), sized=True)[1]
 
     def hmac_sha512(self, key: BytesLike, msg: BytesLike) -> bytes:
         """Compute the 64-byte HMAC-SHA-512 of ``msg`` under ``key`` (RFC 2104; any key size)."""
         key = buffer("key", key)
         msg = buffer("msg", msg)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            mac, k, m = place(instance, _SHA512_SIZE, key, msg)
-            exports.crypto_sha512_hmac(mac, k, len(key), m, len(msg))
-            return instance.read(mac, _SHA512_SIZE)
+        # crypto_sha512_hmac(hmac, key, key_size, message, message_size)
+        return self._call("crypto_sha512_hmac", _SHA512_SIZE, (key, msg), sized=True)[1]
 
     def hkdf_sha512(
         self,
@@ -100,12 +110,7 @@ class Hashing(Backend):
         salt = buffer("salt", salt)
         info = buffer("info", info)
         size = integer("size", size, 1, _HKDF_MAX)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            okm, i, s, n = place(instance, size, ikm, salt, info)
-            exports.crypto_sha512_hkdf(okm, size, i, len(ikm), s, len(salt), n, len(info))
-            return instance.read(okm, size)
+        return self._key_derivation("crypto_sha512_hkdf", size, (ikm, salt, info))
 
     def hkdf_sha512_expand(self, prk: BytesLike, info: BytesLike = b"", size: int = 64) -> bytes:
         """Run the expand step of HKDF-SHA-512 alone, from a pseudo-random key ``prk``.
@@ -116,12 +121,27 @@ class Hashing(Backend):
         prk = buffer("prk", prk)
         info = buffer("info", info)
         size = integer("size", size, 1, _HKDF_MAX)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            okm, p, n = place(instance, size, prk, info)
-            exports.crypto_sha512_hkdf_expand(okm, size, p, len(prk), n, len(info))
-            return instance.read(okm, size)
+        return self._key_derivation("crypto_sha512_hkdf_expand", size, (prk, info))
+
+    def _key_derivation(self, export: str, size: int, inputs: tuple[BytesLike, ...]) -> bytes:
+        """``export(okm, size, in_0, in_0_size, ...)``: the shape of both HKDF functions."""
+        session = self._session()
+        scratch = session.scratch
+        total = size
+        for data in inputs:
+            total += len(data)
+        base, view = scratch.begin(total)
+        try:
+            args = [base, size]
+            offset = size
+            for data in inputs:
+                view[offset : offset + len(data)] = data
+                args += (base + offset, len(data))
+                offset += len(data)
+            getattr(session, export)._call_trusted(args)
+            return view[:size].tobytes()
+        finally:
+            scratch.end(total)
 
     def argon2(
         self,
@@ -174,25 +194,30 @@ class Hashing(Backend):
         # The work area must be addressable by a 32-bit pointer.
         nb_blocks = integer("nb_blocks", nb_blocks, 8 * nb_lanes, U32_MAX // ARGON2_BLOCK_SIZE)
         size = integer("size", size, 4, U32_MAX)
-        config = ARGON2_STRUCT.pack(ARGON2_ALGORITHMS[algorithm], nb_blocks, nb_passes, nb_lanes)
-        exports = self._exports()
-        instance = exports.instance
-        with instance.arena():
-            work_area, digest, p, s, k, a, config_ptr, inputs_ptr, extras_ptr = place(
-                instance,
-                nb_blocks * ARGON2_BLOCK_SIZE,
-                size,
-                password,
-                salt,
-                key,
-                ad,
-                config,
-                ARGON2_STRUCT.size,
-                ARGON2_STRUCT.size,
+        # The layout: the three structs (config, inputs, extras), the hash, the password, salt,
+        # key and ad, then the work area, 8-aligned.
+        session = self._session()
+        scratch = session.scratch
+        hash_at = 3 * ARGON2_STRUCT.size
+        offsets = [hash_at + size]
+        for data in (password, salt, key):
+            offsets.append(offsets[-1] + len(data))
+        work_at = (offsets[-1] + len(ad) + 7) & -8
+        base, view = scratch.begin(work_at + nb_blocks * ARGON2_BLOCK_SIZE)
+        # Only what precedes the work area is zeroed at the end: crypto_argon2 wipes the work
+        # area itself (Monocypher documents it, the secret scans check it), and it is the bulk.
+        try:
+            p, s, k, a = (base + offset for offset in offsets)
+            view[:hash_at] = b"".join((
+                ARGON2_STRUCT.pack(ARGON2_ALGORITHMS[algorithm], nb_blocks, nb_passes, nb_lanes),
+                ARGON2_STRUCT.pack(p, s, len(password), len(salt)),
+                ARGON2_STRUCT.pack(k, a, len(key), len(ad)),
+            ))  # fmt: skip
+            for offset, data in zip(offsets, (password, salt, key, ad)):
+                view[offset : offset + len(data)] = data
+            session.crypto_argon2._call_trusted(
+                (base + hash_at, size, base + work_at, base, base + 16, base + 32)
             )
-            # The inputs and extras structs point into this very allocation, so they are only
-            # known once it is placed.
-            instance.write(inputs_ptr, ARGON2_STRUCT.pack(p, s, len(password), len(salt)))
-            instance.write(extras_ptr, ARGON2_STRUCT.pack(k, a, len(key), len(ad)))
-            exports.crypto_argon2(digest, size, work_area, config_ptr, inputs_ptr, extras_ptr)
-            return instance.read(digest, size)
+            return view[hash_at : hash_at + size].tobytes()
+        finally:
+            scratch.end(work_at)

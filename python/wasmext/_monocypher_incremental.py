@@ -3,12 +3,12 @@
 Where the state lives
     Monocypher's contexts (``crypto_blake2b_ctx`` and friends) are plain bytes with no pointers
     inside, so an object here keeps its context in a private ``bytearray`` *outside* linear
-    memory. Each call copies the context into a fresh arena next to its input, runs one
-    Monocypher function, copies the context back and resets the arena, which wipes it. Between
-    calls nothing of the object is in the guest, so:
+    memory. Each call copies the context into the thread's scratch block next to its input,
+    runs one Monocypher function, copies the context back into the object and zeroes the
+    block. Between calls nothing of the object is in the guest, so:
 
-    * other operations' ``reset()`` on the same instance cannot clobber a context, and a
-      context cannot leak into a memory dump taken between calls;
+    * nothing else on the same instance (other operations, an arena ``reset()``) can clobber
+      a context, and a context cannot leak into a memory dump taken between calls;
     * an object is not tied to an instance or a thread: any thread may use it (calls on one
       object are serialised by a lock), and a guest trap loses nothing.
 
@@ -22,16 +22,15 @@ Lifetime and wiping
     interpreter exit). Using a closed object raises :class:`~wasmext.errors.InvalidInput`.
     :meth:`Blake2b.digest` and friends follow :mod:`hashlib`: they do not end the object, so
     close it (or use ``with``) when the key must go. Bytes objects the interpreter creates
-    along the way (arguments, results, the transient copy read back from the guest) are
-    immutable and outside any library's control.
+    along the way (arguments, results) are immutable and outside any library's control; the
+    context itself comes back from the guest straight into the object's ``bytearray``.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Callable, ClassVar, Literal, TypeVar
 
 from ._monocypher_abi import (
     AEAD_CTX_SIZE,
@@ -40,8 +39,6 @@ from ._monocypher_abi import (
     SHA512_CTX_SIZE,
     SHA512_HMAC_CTX_SIZE,
     Backend,
-    Exports,
-    place,
     shared_backend,
 )
 from ._monocypher_args import BytesLike, buffer, fixed
@@ -49,10 +46,7 @@ from ._monocypher_hashing import blake2b_key, blake2b_size
 from .errors import ForgeryError, InvalidInput, InvalidType
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from types import TracebackType
-
-    from .runtime import Instance
 
 __all__ = ["AeadContext", "Blake2b", "HmacSha512", "Poly1305", "Sha512"]
 
@@ -103,20 +97,54 @@ class _Context:
         """Close the object."""
         self.close()
 
-    @contextmanager
-    def _guest(self) -> Iterator[tuple[Exports, Instance]]:
-        """Lock the object, check it is open, and open an arena on this thread's instance."""
+    def _run(
+        self,
+        export: str,
+        output: int,
+        inputs: tuple[BytesLike, ...],
+        arguments: Callable[..., tuple[int, ...]],
+        *,
+        keep: bool = True,
+        read_first_input: bool = False,
+    ) -> tuple[int | None, list[bytes]]:
+        """Run ``export`` on this object's context as one call in the thread's scratch block.
+
+        The block holds the context, then ``output`` bytes for a result, then each input.
+        ``arguments(ctx, out, *inputs)`` turns their addresses into the export's arguments.
+        With ``keep``, the context the call leaves is copied back into the object (in place,
+        no copy in between) unless the call returned a nonzero status: a failed call changes
+        nothing. Returns the status and the output, followed by the first input as the call
+        left it with ``read_first_input`` (a text encrypted or decrypted in place).
+        """
         with self._mutex:
             if not self._wipe.alive:
                 raise InvalidInput(f"this {type(self).__name__} is closed")
-            exports = self._backend._exports()
-            instance = exports.instance
-            with instance.arena():
-                yield exports, instance
-
-    def _keep(self, instance: Instance, ctx: int) -> None:
-        """Copy the context at ``ctx`` back into the object (before the arena is wiped)."""
-        self._state[:] = instance.read(ctx, self._STATE_SIZE)
+            session = self._backend._session()
+            scratch = session.scratch
+            state = self._state
+            out_at = len(state)
+            size = out_at + output
+            for data in inputs:
+                size += len(data)
+            base, view = scratch.begin(size)
+            try:
+                view[:out_at] = state
+                pointers = [base, base + out_at]
+                offset = out_at + output
+                for data in inputs:
+                    view[offset : offset + len(data)] = data
+                    pointers.append(base + offset)
+                    offset += len(data)
+                status = getattr(session, export)._call_trusted(arguments(*pointers))
+                if keep and not status:
+                    state[:] = view[:out_at]
+                results = [view[out_at : out_at + output].tobytes()] if output else []
+                if read_first_input:
+                    first_at = out_at + output
+                    results.append(view[first_at : first_at + len(inputs[0])].tobytes())
+                return status, results
+            finally:
+                scratch.end(size)
 
     def _clone(self: _Self) -> _Self:
         """Return a new open object of the same class with a copy of this context."""
@@ -144,17 +172,16 @@ class _Hash(_Context):
     def update(self, msg: BytesLike) -> None:
         """Feed more of the message."""
         msg = buffer("msg", msg)
-        with self._guest() as (exports, instance):
-            ctx, m = place(instance, self._state, msg)
-            getattr(exports, self._UPDATE)(ctx, m, len(msg))
-            self._keep(instance, ctx)
+        size = len(msg)
+        self._run(self._UPDATE, 0, (msg,), lambda ctx, _, m: (ctx, m, size))
 
     def digest(self) -> bytes:
         """Return the digest of everything fed so far; the object stays usable (as in hashlib)."""
-        with self._guest() as (exports, instance):
-            ctx, out = place(instance, self._state, self.digest_size)
-            getattr(exports, self._FINAL)(ctx, out)
-            return instance.read(out, self.digest_size)
+        # The object keeps its context: finalising works on the guest's copy only.
+        _, (digest,) = self._run(
+            self._FINAL, self.digest_size, (), lambda ctx, out: (ctx, out), keep=False
+        )
+        return digest
 
     def hexdigest(self) -> str:
         """:meth:`digest` as lowercase hex."""
@@ -164,19 +191,20 @@ class _Hash(_Context):
         """Return an independent copy of the current state (close it too when keyed)."""
         return self._clone()
 
-    def _start(self, init: str, init_args: tuple[int | BytesLike, ...], msg: BytesLike) -> None:
-        """Run ``init(ctx, *init_args)`` then an update with ``msg`` in one arena."""
+    def _start(self, init: str, key: BytesLike | None, msg: BytesLike) -> None:
+        """Run ``init(ctx, ...)`` (with ``key`` when there is one), then an update with ``msg``."""
         msg = buffer("msg", msg)
-        with self._guest() as (exports, instance):
-            ctx, m, *pointers = place(instance, self._state, msg, *init_args)
-            getattr(exports, init)(ctx, *self._init_arguments(pointers))
-            if len(msg):
-                getattr(exports, self._UPDATE)(ctx, m, len(msg))
-            self._keep(instance, ctx)
+        if key is None:
+            self._run(init, 0, (), lambda ctx, _: (ctx,))
+        else:
+            key_size = len(key)
+            self._run(init, 0, (key,), lambda ctx, _, k: self._init_arguments(ctx, k, key_size))
+        if len(msg):
+            self.update(msg)
 
-    def _init_arguments(self, pointers: list[int]) -> tuple[int, ...]:
-        """Return the ``init`` arguments after ``ctx``, given the pointers of ``init_args``."""
-        return ()
+    def _init_arguments(self, ctx: int, key: int, key_size: int) -> tuple[int, ...]:
+        """The arguments of a keyed ``init``, given the addresses of the context and key."""
+        return (ctx, key, key_size)
 
 
 class Blake2b(_Hash):
@@ -207,12 +235,11 @@ class Blake2b(_Hash):
         self.digest_size = blake2b_size(size)
         key = blake2b_key(key)
         super().__init__(backend)
-        self._key_size = len(key)
-        self._start("crypto_blake2b_keyed_init", (key,), msg)
+        self._start("crypto_blake2b_keyed_init", key, msg)
 
-    def _init_arguments(self, pointers: list[int]) -> tuple[int, ...]:
+    def _init_arguments(self, ctx: int, key: int, key_size: int) -> tuple[int, ...]:
         """``crypto_blake2b_keyed_init(ctx, hash_size, key, key_size)``."""
-        return (self.digest_size, pointers[0], self._key_size)
+        return (ctx, self.digest_size, key, key_size)
 
 
 class Sha512(_Hash):
@@ -227,7 +254,7 @@ class Sha512(_Hash):
     def __init__(self, msg: BytesLike = b"", *, backend: Backend | None = None) -> None:
         """Start a hash, optionally with a first part of the message."""
         super().__init__(backend)
-        self._start("crypto_sha512_init", (), msg)
+        self._start("crypto_sha512_init", None, msg)
 
 
 class HmacSha512(_Hash):
@@ -248,12 +275,8 @@ class HmacSha512(_Hash):
         """Start a MAC under ``key`` (any length), optionally with a first part of ``msg``."""
         key = buffer("key", key)
         super().__init__(backend)
-        self._key_size = len(key)
-        self._start("crypto_sha512_hmac_init", (key,), msg)
-
-    def _init_arguments(self, pointers: list[int]) -> tuple[int, ...]:
-        """``crypto_sha512_hmac_init(ctx, key, key_size)``."""
-        return (pointers[0], self._key_size)
+        # crypto_sha512_hmac_init(ctx, key, key_size): the default keyed init arguments.
+        self._start("crypto_sha512_hmac_init", key, msg)
 
 
 class Poly1305(_Context):
@@ -270,27 +293,21 @@ class Poly1305(_Context):
         """Start a MAC under the 32-byte one-time ``key``."""
         key = fixed("key", key, 32)
         super().__init__(backend)
-        with self._guest() as (exports, instance):
-            ctx, k = place(instance, self._state, key)
-            exports.crypto_poly1305_init(ctx, k)
-            self._keep(instance, ctx)
+        self._run("crypto_poly1305_init", 0, (key,), lambda ctx, _, k: (ctx, k))
 
     def update(self, msg: BytesLike) -> None:
         """Feed more of the message."""
         msg = buffer("msg", msg)
-        with self._guest() as (exports, instance):
-            ctx, m = place(instance, self._state, msg)
-            exports.crypto_poly1305_update(ctx, m, len(msg))
-            self._keep(instance, ctx)
+        size = len(msg)
+        self._run("crypto_poly1305_update", 0, (msg,), lambda ctx, _, m: (ctx, m, size))
 
     def digest(self) -> bytes:
         """Return the 16-byte MAC of everything fed, and close (wipe) the object."""
-        with self._guest() as (exports, instance):
-            ctx, mac = place(instance, self._state, self.digest_size)
-            exports.crypto_poly1305_final(ctx, mac)
-            result = instance.read(mac, self.digest_size)
-            self._wipe()
-        return result
+        _, (mac,) = self._run(
+            "crypto_poly1305_final", self.digest_size, (), lambda ctx, out: (ctx, out), keep=False
+        )
+        self.close()
+        return mac
 
 
 class AeadContext(_Context):
@@ -332,21 +349,22 @@ class AeadContext(_Context):
         nonce = fixed("nonce", nonce, _AEAD_NONCE_SIZES[variant])
         super().__init__(backend)
         self.variant = variant
-        with self._guest() as (exports, instance):
-            ctx, k, n = place(instance, self._state, key, nonce)
-            getattr(exports, f"crypto_aead_init_{variant}")(ctx, k, n)
-            self._keep(instance, ctx)
+        self._run(f"crypto_aead_init_{variant}", 0, (key, nonce), lambda ctx, _, k, n: (ctx, k, n))
 
     def write(self, text: BytesLike, ad: BytesLike = b"") -> tuple[bytes, bytes]:
         """Encrypt and authenticate the next message: ``(mac, ciphertext)``."""
         text = buffer("text", text)
         ad = buffer("ad", ad)
-        size = len(text)
-        with self._guest() as (exports, instance):
-            ctx, mac, a, t = place(instance, self._state, 16, ad, text)
-            exports.crypto_aead_write(ctx, t, mac, a, len(ad), t, size)
-            self._keep(instance, ctx)
-            return instance.read(mac, 16), instance.read(t, size)
+        size, ad_size = len(text), len(ad)
+        # crypto_aead_write(ctx, cipher_text, mac, ad, ad_size, plain_text, text_size), in place.
+        _, (mac, ciphertext) = self._run(
+            "crypto_aead_write",
+            16,
+            (text, ad),
+            lambda ctx, mac, t, a: (ctx, t, mac, a, ad_size, t, size),
+            read_first_input=True,
+        )
+        return mac, ciphertext
 
     def read(self, text: BytesLike, mac: BytesLike, ad: BytesLike = b"") -> bytes:
         """Check and decrypt the next message.
@@ -359,10 +377,15 @@ class AeadContext(_Context):
         text = buffer("text", text)
         mac = fixed("mac", mac, 16)
         ad = buffer("ad", ad)
-        size = len(text)
-        with self._guest() as (exports, instance):
-            ctx, m, a, t = place(instance, self._state, mac, ad, text)
-            if exports.crypto_aead_read(ctx, t, m, a, len(ad), t, size):
-                raise ForgeryError("the message failed authentication: forged or corrupted")
-            self._keep(instance, ctx)
-            return instance.read(t, size)
+        size, ad_size = len(text), len(ad)
+        # crypto_aead_read(ctx, plain_text, mac, ad, ad_size, cipher_text, text_size), in place.
+        status, (plaintext,) = self._run(
+            "crypto_aead_read",
+            0,
+            (text, mac, ad),
+            lambda ctx, _, t, m, a: (ctx, t, m, a, ad_size, t, size),
+            read_first_input=True,
+        )
+        if status:
+            raise ForgeryError("the message failed authentication: forged or corrupted")
+        return plaintext

@@ -22,19 +22,20 @@ Rules every function follows
       guest. A failed authentication raises :class:`~wasmext.errors.ForgeryError` (a
       ``ValueError``); ``*_check`` and ``verify*`` return a bool instead.
     * Results are ``bytes``. The caller's objects are never modified.
-    * One call = one arena: every buffer is laid out in a single allocation, the inputs are
-      written (small ones packed into one write, large ones copied once straight from the
-      caller's buffer), one guest function runs through the runtime's prepared fast-call
-      handle, the outputs are copied out once, and the arena is reset. The reset zeroes the
-      arena, and it runs however the call ends (success, forgery, exception): no key, seed,
+    * One call = one guest call: every buffer is laid out in the instance's scratch block,
+      linear memory that the host grew and that the guest's arena never touches. The inputs
+      are copied in straight from the caller's buffers, one guest function runs through the
+      runtime's prepared fast-call handle (AEAD boxes through the guest's packed exports, three
+      arguments each), the outputs are copied out once, and the part of the block the call
+      used is zeroed, however the call ends (success, forgery, exception): no key, seed,
       password or plaintext stays in linear memory. Monocypher wipes its stack temporaries,
       and the guest scrubs the stack after the few upstream functions that miss one. A guest
       that traps is discarded with its memory, and the next call gets a fresh instance.
     * Threads: each thread runs on its own instance of the guest (see
       :meth:`wasmext.runtime.Guest.instance`), so the functions are thread-safe and never share
       linear memory. A guest call releases the GIL.
-    * Functions reset the calling thread's arena: do not keep allocations of your own on the
-      same instance across a call.
+    * The functions leave the calling thread's arena alone: allocations of your own on the
+      same instance survive them.
 
 The module-level functions run on the bundled artifact. :class:`Monocypher` offers the same
 functions as methods over a guest of your choice (for example one with a ``max_memory`` cap),
@@ -43,7 +44,7 @@ plus the interface of the article this package grew from (:meth:`Monocypher.aead
 Incremental objects
     :class:`Blake2b`, :class:`Sha512`, :class:`HmacSha512`, :class:`Poly1305` and
     :class:`AeadContext` keep their Monocypher context in a private ``bytearray`` outside
-    linear memory; each call copies it into a fresh arena and back, and the reset wipes the
+    linear memory; each call copies it into the scratch block and back, and zeroes the
     guest's copy. Between calls nothing of an object is in the guest: other operations cannot
     clobber it, a trap loses nothing, and an object may move between threads (calls on one
     object are serialised). The context holds secrets, zeroed when the object is closed:

@@ -1,12 +1,14 @@
 //! Monocypher 4.0.2 as a WebAssembly guest: the whole public API of `monocypher.h` and
 //! `optional/monocypher-ed25519.h`, compiled from the pinned upstream C (the registry package
 //! `monocypher-sys` 4.0.2, never compiled as a Rust crate) by clang, linked into this cdylib and
-//! exported under the C names. The Rust side adds the SDK's arena and, where upstream leaves a
-//! secret on the stack, a wrapper that scrubs it.
+//! exported under the C names. The Rust side adds the SDK's arena, where upstream leaves a secret
+//! on the stack a wrapper that scrubs it, and a packed, one-call form of the AEAD box.
 //!
 //! # ABI
 //!
-//! Every function keeps its C name and its wasm32 C signature (clang's wasm32 C ABI):
+//! Every function keeps its C name and its wasm32 C signature (clang's wasm32 C ABI), and two
+//! additions run a whole box in one call on a packed block, `aead_lock_packed` and
+//! `aead_unlock_packed` (see `packed.rs`). Monocypher's functions follow this table:
 //!
 //! | C type                                          | wasm type |
 //! |-------------------------------------------------|-----------|
@@ -47,7 +49,9 @@
 //! `bump_reset()`, which zeroes everything handed out since the previous reset: keys and
 //! plaintexts do not outlive the reset. Monocypher wipes its own stack temporaries, except in
 //! four functions of 4.0.2 (keyed BLAKE2b and HKDF) whose exports here wrap upstream and zero the
-//! stack it used (see `stack_scrub.rs`).
+//! stack it used (see `stack_scrub.rs`). A host may as well use memory it grew itself, which
+//! the arena never touches (the Python package keeps such a block per instance), as long as it
+//! zeroes it after each call.
 //!
 //! The artifact imports nothing (no libc: clang emits `memory.copy`/`memory.fill` for block
 //! copies, and anything else would resolve to Rust's `compiler_builtins`).
@@ -63,5 +67,6 @@
 
 guest_sdk::export_arena!();
 
+pub mod packed;
 #[cfg(target_arch = "wasm32")]
 mod stack_scrub;

@@ -183,6 +183,63 @@ impl Mono {
         Ok((self.read(mac, 16)?, self.read(cipher, plain.len())?))
     }
 
+    /// A packed box block (key, nonce, MAC, text, ad; see the guest's `packed.rs`) in a fresh
+    /// arena buffer: returns its address.
+    fn packed_block(
+        &mut self,
+        key: &[u8],
+        nonce: &[u8],
+        mac: &[u8],
+        text: &[u8],
+        ad: &[u8],
+    ) -> Result<u32> {
+        let block = [
+            exact(key, 32, "key")?,
+            exact(nonce, 24, "nonce")?,
+            &[0; 8],
+            exact(mac, 16, "mac")?,
+            text,
+            ad,
+        ]
+        .concat();
+        self.input(&block)
+    }
+
+    /// `aead_lock_packed`: returns its status, the MAC and the text as left in the block.
+    pub fn aead_lock_packed(
+        &mut self,
+        key: &[u8],
+        nonce: &[u8],
+        ad: &[u8],
+        plain: &[u8],
+    ) -> Result<(i32, Vec<u8>, Vec<u8>)> {
+        let block = self.packed_block(key, nonce, &[0; 16], plain, ad)?;
+        let status = self
+            .call::<(u32, u32, u32), i32>("aead_lock_packed", (block, size(plain)?, size(ad)?))?;
+        Ok((
+            status,
+            self.read(block + 64, 16)?,
+            self.read(block + 80, plain.len())?,
+        ))
+    }
+
+    /// `aead_unlock_packed`: returns its status and the text as left in the block.
+    pub fn aead_unlock_packed(
+        &mut self,
+        key: &[u8],
+        nonce: &[u8],
+        ad: &[u8],
+        mac: &[u8],
+        cipher: &[u8],
+    ) -> Result<(i32, Vec<u8>)> {
+        let block = self.packed_block(key, nonce, mac, cipher, ad)?;
+        let status = self.call::<(u32, u32, u32), i32>(
+            "aead_unlock_packed",
+            (block, size(cipher)?, size(ad)?),
+        )?;
+        Ok((status, self.read(block + 80, cipher.len())?))
+    }
+
     /// `crypto_aead_unlock`: returns its status and the plain text buffer as left by the call.
     pub fn aead_unlock(
         &mut self,

@@ -1,5 +1,5 @@
 //! The Monocypher guest: its exports against Monocypher's headers, upstream's own test vectors,
-//! seeded properties, the Argon2 struct ABI, wiping, and pointers above 2 GiB.
+//! seeded properties, the packed AEAD pair, the Argon2 struct ABI, wiping, and pointers above 2 GiB.
 
 mod api;
 mod argon2;
@@ -7,6 +7,7 @@ mod exports;
 mod headers;
 mod high_memory;
 mod layout;
+mod packed;
 mod properties;
 mod vector_files;
 mod vectors;

@@ -100,6 +100,20 @@ const OPERATIONS: &[(&str, Operation)] = &[
         aead_derived(oracle, &key, &nonce, &mut s)?;
         Ok(s)
     }),
+    ("aead_lock_packed/aead_unlock_packed", |m, oracle, rng| {
+        let mut s = Secrets::default();
+        let key = s.random(rng, "key", 32);
+        let plain = s.random(rng, "plain text", 200);
+        let nonce = random_bytes(rng, 24);
+        let (status, mac, cipher) = m.aead_lock_packed(&key, &nonce, b"ad", &plain)?;
+        ensure!(status == 0, "lock failed");
+        ensure!(
+            m.aead_unlock_packed(&key, &nonce, b"ad", &mac, &cipher)?.0 == 0,
+            "unlock failed"
+        );
+        aead_derived(oracle, &key, &nonce, &mut s)?;
+        Ok(s)
+    }),
     ("crypto_aead_init_x/write/read", |m, oracle, rng| {
         let mut s = Secrets::default();
         let key = s.random(rng, "key", 32);
