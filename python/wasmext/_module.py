@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import weakref
 from dataclasses import dataclass
 from typing import Literal
 
 import wasmtime
 
-from . import _fastcall
+from . import _fastcall, _forksafe
 from ._cache import ModuleCache, cache_key
 from .errors import InvalidModule
 
@@ -26,18 +25,26 @@ _REQUIRED_FUNCTIONS = {
 }
 
 _engine: wasmtime.Engine | None = None
-_engine_lock = threading.Lock()
-_load_lock = threading.Lock()
+_engine_lock = _forksafe.lock(_forksafe.ENGINE)
+_load_lock = _forksafe.lock(_forksafe.LOADER)
 _loaded: weakref.WeakValueDictionary[str, CompiledModule] = weakref.WeakValueDictionary()
 
 
 def engine() -> wasmtime.Engine:
-    """The process-wide engine every guest is compiled for and instantiated in."""
+    """The process-wide engine every guest is compiled for and instantiated in.
+
+    It compiles on the calling thread: wasmtime's parallel compilation starts a thread pool
+    that a process forked afterwards does not have, and the child's first compilation then
+    waits for it forever. Compiling serially costs a few tens of milliseconds once per
+    artifact and machine (the disk cache keeps the result).
+    """
     global _engine
     if _engine is None:
         with _engine_lock:
             if _engine is None:
-                _engine = wasmtime.Engine()
+                config = wasmtime.Config()
+                config.parallel_compilation = False
+                _engine = wasmtime.Engine(config)
     return _engine
 
 
