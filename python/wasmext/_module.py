@@ -114,13 +114,29 @@ def validate(module: wasmtime.Module, name: str) -> dict[str, Signature]:
     return functions
 
 
+def _reason(error: wasmtime.WasmtimeError) -> str:
+    """The message of a wasmtime error on one line, without its generic heading."""
+    lines = [" ".join(line.split()) for line in str(error).splitlines()]
+    useful = [
+        line
+        for line in lines
+        if line and line not in ("Caused by:", "failed to parse WebAssembly module")
+    ]
+    return "; ".join(line.split(": ", 1)[-1] if line[:1].isdigit() else line for line in useful)
+
+
 def _compile(wasm: bytes, name: str) -> wasmtime.Module:
     if not wasm.startswith(WASM_MAGIC):
+        if wasm.lstrip()[:1] == b"(":
+            raise InvalidModule(
+                f"{name} is WebAssembly text, not a binary: compile it first "
+                "(wasmtime.wat2wasm, or wat2wasm from wabt)"
+            )
         raise InvalidModule(f"{name} is not a WebAssembly binary (no \\0asm header)")
     try:
         return wasmtime.Module(engine(), wasm)
     except wasmtime.WasmtimeError as error:
-        raise InvalidModule(f"{name} is not a valid WebAssembly module: {error}") from None
+        raise InvalidModule(f"{name} is not a valid WebAssembly module: {_reason(error)}") from None
 
 
 def _from_disk(cache: ModuleCache, key: str) -> wasmtime.Module | None:
