@@ -1,22 +1,26 @@
 //! `cargo xtask test`: everything that proves the workspace, in the order failures are cheapest.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::build;
 use crate::cmd::Cmd;
 use crate::flags::Flags;
-use crate::{guests, new, project_root, python, setup};
+use crate::manifest::Manifest;
+use crate::tally::{self, Tally};
+use crate::{guests, new, project_root, python, repro, setup, verify};
 
 pub fn run(args: &[String]) -> Result<()> {
     Flags::new("test", args).finish()?;
     let root = project_root();
     let toolchain = setup::build_tools()?;
     python::ensure_venv()?;
+    let tally = Tally::start("test")?;
 
     step("host-side unit tests");
     Cmd::cargo()
         .args(["test", "--workspace", "--exclude", "host-test"])
         .current_dir(&root)
+        .env(tally::ENV, &tally.path)
         .run()?;
 
     step("build");
@@ -24,13 +28,17 @@ pub fn run(args: &[String]) -> Result<()> {
     let built = build::build(&toolchain, &workspace, None, None)?;
     build::publish(&toolchain, &workspace, &built, None)?;
 
+    step("reproducibility: a copy of the tree at another path builds to the same bytes");
+    repro::check()?;
+
     step("the scaffold of `cargo xtask new`, in a scratch workspace");
     new::check_end_to_end(&toolchain)?;
 
     step("host tests of the artifacts (wasmtime)");
     let mut host_test = Cmd::cargo()
         .args(["test", "-p", "host-test"])
-        .current_dir(&root);
+        .current_dir(&root)
+        .env(tally::ENV, &tally.path);
     for (var, dir) in &workspace.source_env {
         host_test = host_test.env(var, dir);
     }
@@ -39,22 +47,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let package = python::package_dir();
     if package.join("pyproject.toml").is_file() {
         step("Python tests (the built wheel, installed into target/venv)");
-        let wheel = std::fs::read_dir(root.join("target/wheels"))?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "whl"))
-            .context("the build made no wheel in target/wheels")?;
-        python::pip_install()
-            .args(["--force-reinstall", "--no-deps"])
-            .arg(&wheel)
-            .run()?;
-        // From inside tests/, so `import wasmext` finds the installed wheel, not the source tree.
-        Cmd::new(python::venv_bin("python"))
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-            .current_dir(package.join("tests"))
-            // Here the artifacts were just built: a test that would skip without one must fail.
-            .env("WASMEXT_REQUIRE_GUESTS", "1")
-            .run()?;
+        let manifest = Manifest::load(&build::guests_dir().join("manifest.json"));
+        verify::check_paths(&manifest, &[python::built_wheel()?])?;
+        python::install_wheel()?;
+        python::pytest().env(tally::ENV, &tally.path).run()?;
     }
 
     step("lints");
@@ -84,10 +80,11 @@ pub fn run(args: &[String]) -> Result<()> {
             .current_dir(&package)
             .run()?;
     }
+    tally.print();
     step("all green");
     Ok(())
 }
 
-fn step(title: &str) {
+pub fn step(title: &str) {
     eprintln!("\n==> {title}");
 }
