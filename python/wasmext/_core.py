@@ -41,7 +41,9 @@ class Core:
         if max_memory is not None:
             store.set_limits(memory_size=max_memory)
         try:
-            self.wasm = wasmtime.Instance(store, compiled.module, [])
+            # Under the lock, like every other use of the store: a fork waits for it.
+            with self.lock:
+                self.wasm = wasmtime.Instance(store, compiled.module, [])
         except wasmtime.Trap as error:
             raise GuestTrap(f"{name}: instantiation trapped: {error}") from None
         except wasmtime.WasmtimeError as error:
