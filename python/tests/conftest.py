@@ -1,13 +1,16 @@
-"""Shared fixtures: small inline WAT guests, both call paths, an isolated cache dir."""
+"""Shared fixtures: small inline WAT guests, both call paths, an isolated cache dir, and the
+tally of what the run tried (property examples, bad inputs, threads, processes, input sizes)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shutil
 import tempfile
+from collections import defaultdict
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 import wasmtime
@@ -20,6 +23,14 @@ from wasmext.runtime import GUESTS_DIR, Guest
 # across the examples of one test.
 settings.register_profile(
     "ci", print_blob=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+# `cargo xtask fuzz` runs the property tests for longer: HYPOTHESIS_PROFILE=fuzz, with
+# WASMEXT_FUZZ_EXAMPLES examples per test (each round, with a fresh seed).
+settings.register_profile(
+    "fuzz",
+    parent=settings.get_profile("ci"),
+    max_examples=int(os.environ.get("WASMEXT_FUZZ_EXAMPLES", "1000")),
+    deadline=None,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
@@ -42,8 +53,71 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Remove the run's cache directory."""
+    """Remove the run's cache directory; hand the tally to xtask if it asked for it."""
     shutil.rmtree(_CACHE_DIR, ignore_errors=True)
+    path = os.environ.get(TALLY_ENV)
+    if path and _tallies:
+        with open(path, "a", encoding="utf-8") as file:
+            for (kind, what), count in sorted(_tallies.items()):
+                file.write(f"{kind}\t{what}\t{count}\n")
+
+
+# ---------------------------------------------------------------------------------- tally
+
+#: File that `cargo xtask test` and `cargo xtask fuzz` read the counts from (one line per
+#: counter: kind, what, count), so that their summaries quote what really ran.
+TALLY_ENV = "WASMEXT_TALLY"
+#: Kinds whose counters keep the largest value instead of a sum.
+LARGEST = "largest input (bytes)"
+_tallies: defaultdict[tuple[str, str], int] = defaultdict(int)
+
+
+def tally(kind: str, what: str, count: int = 1) -> None:
+    """Count ``count`` more of ``kind`` (``"bad inputs"``, ``"threads"``...) for ``what``."""
+    key = (kind, what)
+    _tallies[key] = max(_tallies[key], count) if kind == LARGEST else _tallies[key] + count
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Count every example each Hypothesis test runs (``hypothesis.inner_test`` is the hook
+    Hypothesis documents for wrapping the body); with ``$WASMEXT_PROPERTIES_ONLY`` (``cargo
+    xtask fuzz``), run only the Hypothesis tests."""
+    wrapped: set[int] = set()
+    properties = []
+    for item in items:
+        function = getattr(item, "obj", None)
+        handle = getattr(function, "hypothesis", None)
+        if handle is None:
+            continue
+        properties.append(item)
+        if id(function) in wrapped:
+            continue
+        wrapped.add(id(function))
+        name = f"{function.__module__}.{function.__name__}"  # type: ignore[union-attr]
+        handle.inner_test = _counted(handle.inner_test, name)
+    if os.environ.get("WASMEXT_PROPERTIES_ONLY"):
+        config.hook.pytest_deselected(items=[item for item in items if item not in properties])
+        items[:] = properties
+
+
+def _counted(inner: Callable[..., Any], name: str) -> Callable[..., Any]:
+    @functools.wraps(inner)
+    def run_example(*args: Any, **kwargs: Any) -> Any:
+        tally("property examples", name)
+        return inner(*args, **kwargs)
+
+    return run_example
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the tally's totals under the test results."""
+    totals: defaultdict[str, int] = defaultdict(int)
+    for (kind, _), count in _tallies.items():
+        totals[kind] = max(totals[kind], count) if kind == LARGEST else totals[kind] + count
+    if totals:
+        terminalreporter.write_line(
+            "tally: " + ", ".join(f"{kind} {count:,}" for kind, count in sorted(totals.items()))
+        )
 
 
 # A bump arena in the shape of the wasmext ABI: 16-byte aligned, zeroed, 0 on failure.

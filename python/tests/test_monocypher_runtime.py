@@ -28,7 +28,7 @@ def artifact() -> Path:
 
 
 def test_lock_and_unlock_above_2_gib(artifact: Path) -> None:
-    box = mc.Monocypher(Guest(artifact, cache=False))
+    box = mc.Monocypher(Guest(artifact, cache=False, max_memory=None))
     instance = box.instance
     instance.grow((TWO_GIB - instance.memory_size) // PAGE + 1)
     assert instance.memory_size > TWO_GIB

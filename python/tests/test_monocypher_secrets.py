@@ -1,10 +1,11 @@
 """No key, seed, password, plaintext or derived secret stays in linear memory after a call.
 
 Every public function runs with fresh random secrets, then the whole of linear memory is
-dumped and searched for any 8-byte piece of them (so any remnant of 12 bytes or more is
-found; random 8-byte strings do not occur by chance in a few MiB). Error paths too: rejected
-arguments, forged boxes, exceptions raised half-way, incremental objects between calls, and
-a scratch block that moved (the block left behind must be zero too).
+dumped and searched for any piece of them (``secret_scan``), including what each function
+derives from them (sub-keys, expanded scalars, nonces). Error paths too: rejected arguments,
+forged boxes, exceptions raised half-way, incremental objects between calls, and a scratch
+block that moved (the block left behind must be zero too).
+``test_monocypher_faults`` adds every error path of every function, from the API table.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Callable
 import monocypher as native
 import pytest
 from conftest import require_bundled
+from secret_scan import assert_no_secrets, remnants
 
 from wasmext import monocypher as mc
 from wasmext.errors import ForgeryError, InvalidInput
@@ -27,33 +29,12 @@ def _artifact() -> None:
     require_bundled("monocypher")
 
 
-WINDOW, STRIDE = 8, 4
-
-
 def _instance() -> Any:
     return mc.Monocypher().instance
 
 
-def _remnants(dump: bytes, secrets: dict[str, bytes]) -> list[str]:
-    found = []
-    for name, secret in secrets.items():
-        assert len(secret) >= WINDOW, name
-        # Large secrets are sampled: 512 windows spread over them still catch any sizeable copy.
-        stride = max(STRIDE, len(secret) // 512)
-        for start in range(0, len(secret) - WINDOW + 1, stride):
-            window = secret[start : start + WINDOW]
-            if len(set(window)) < WINDOW - 1:
-                continue  # zero padding and counters are not secret and occur everywhere
-            offset = dump.find(window)
-            if offset >= 0:
-                found.append(f"{name}[{start}:{start + WINDOW}] at {offset:#x}")
-                break
-    return found
-
-
 def assert_wiped(**secrets: bytes) -> None:
-    remnants = _remnants(_instance().dump(), secrets)
-    assert not remnants, f"secrets left in linear memory: {remnants}"
+    assert_no_secrets(_instance().dump(), secrets)
 
 
 def test_the_scan_finds_what_it_looks_for() -> None:
@@ -61,10 +42,10 @@ def test_the_scan_finds_what_it_looks_for() -> None:
     pointer = instance.alloc(64)
     instance.write(pointer + 3, secret[5:25])
     try:
-        assert _remnants(instance.dump(), {"secret": secret})
+        assert remnants(instance.dump(), {"secret": secret})
     finally:
         instance.reset()
-    assert not _remnants(instance.dump(), {"secret": secret})
+    assert not remnants(instance.dump(), {"secret": secret})
 
 
 def r(size: int = 32) -> bytes:

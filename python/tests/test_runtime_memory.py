@@ -198,8 +198,8 @@ def test_nested_arenas_reset_once_at_the_outermost_exit(tools_guest: Guest) -> N
     assert instance.alloc(4) == outer
 
 
-def test_alloc_argument_checks(tools_guest: Guest) -> None:
-    instance = tools_guest.instance()
+def test_alloc_argument_checks(make_guest: GuestFactory) -> None:
+    instance = make_guest(module(ARENA, TOOLS), max_memory=None).instance()
     with pytest.raises(InvalidInput):
         instance.alloc(-1)
     with pytest.raises(InvalidType):
@@ -208,8 +208,8 @@ def test_alloc_argument_checks(tools_guest: Guest) -> None:
         instance.alloc(2**32)
 
 
-def test_alloc_failure_when_guest_returns_zero(tools_guest: Guest) -> None:
-    instance = tools_guest.instance()
+def test_alloc_failure_when_guest_returns_zero(make_guest: GuestFactory) -> None:
+    instance = make_guest(module(ARENA, TOOLS), max_memory=None).instance()
     with pytest.raises(GuestMemoryError, match="could not allocate"):
         instance.alloc(2**32 - 1)
     with pytest.raises(MemoryError):
@@ -249,7 +249,7 @@ def test_bad_max_memory() -> None:
 
 
 def test_pointers_above_2_gib(make_guest: GuestFactory) -> None:
-    guest = make_guest(module(TAIL_ALLOCATOR, TOOLS))
+    guest = make_guest(module(TAIL_ALLOCATOR, TOOLS), max_memory=None)
     instance = guest.instance()
     instance.grow(2**31 // PAGE + 3)  # host-grown address space the arena must skip
     pointer = instance.alloc(32)

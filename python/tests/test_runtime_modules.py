@@ -23,7 +23,7 @@ RESET = '(func (export "bump_reset"))'
     [
         (b"", "not a WebAssembly binary"),
         (b"\0asm\x01\0\0\0\xff\xff", "not a valid WebAssembly module"),
-        (b"(module)", "not a WebAssembly binary"),
+        (b"(module)", "WebAssembly text, not a binary"),
         (module(RESET), r"'bump_alloc' \(i32\) -> i32 is missing"),
         (module(ALLOC), r"'bump_reset' \(\) -> \(\) is missing"),
         (module(ALLOC, RESET, memory=""), "'memory' must be a linear memory"),

@@ -284,9 +284,9 @@ def test_large_random_input(solver: TwoSum) -> None:
 
 
 def test_pointers_above_2_gib(call_path: CallPath, make_guest: GuestFactory) -> None:
-    guests = [make_guest(module(TAIL_ALLOCATOR, TWOSUM))]
+    guests = [make_guest(module(TAIL_ALLOCATOR, TWOSUM), max_memory=None)]
     if bundled_twosum_path() is not None:
-        guests.append(make_guest(require_bundled("twosum").read_bytes()))
+        guests.append(make_guest(require_bundled("twosum").read_bytes(), max_memory=None))
     rng = random.Random(31)
     # Bigger than the Rust guest's initial memory, so its arena has to grow a region
     # beyond the host-grown 2 GiB (the WAT guest's tail allocator always does).

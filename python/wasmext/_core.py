@@ -9,11 +9,10 @@ collection, which matters when instances are created per call.
 from __future__ import annotations
 
 import ctypes
-import threading
 
 import wasmtime
 
-from . import _fastcall
+from . import _fastcall, _forksafe
 from ._module import CompiledModule, engine
 from .errors import GuestMemoryError, GuestTrap, InvalidModule, OutOfBounds
 
@@ -35,14 +34,16 @@ class Core:
         """Instantiate ``compiled`` in a new store capped at ``max_memory`` bytes."""
         self.name = name
         self.fast = fast
-        self.lock = threading.Lock()
+        self.lock = _forksafe.lock(_forksafe.INSTANCE)
         #: Why the instance is unusable (set by a trap), or ``None``.
         self.poisoned: str | None = None
         store = wasmtime.Store(engine())
         if max_memory is not None:
             store.set_limits(memory_size=max_memory)
         try:
-            self.wasm = wasmtime.Instance(store, compiled.module, [])
+            # Under the lock, like every other use of the store: a fork waits for it.
+            with self.lock:
+                self.wasm = wasmtime.Instance(store, compiled.module, [])
         except wasmtime.Trap as error:
             raise GuestTrap(f"{name}: instantiation trapped: {error}") from None
         except wasmtime.WasmtimeError as error:

@@ -18,9 +18,15 @@ from .errors import GuestMemoryError, InvalidInput, InvalidType
 if TYPE_CHECKING:
     from .runtime import Guest
 
-__all__ = ["Instance"]
+__all__ = ["RETAINED_MEMORY", "Instance"]
 
 _U32_MAX = 2**32 - 1
+
+#: What one arena block may allocate before its instance is retired: 64 MiB. Linear memory
+#: never shrinks (and the reset's wipe keeps it resident), so :meth:`Guest.instance` replaces
+#: an instance after such a block: one big input does not pin its memory to the thread.
+RETAINED_MEMORY = 64 << 20
+_RAISE_THE_CAP = "; Guest(..., max_memory=N) raises the cap, None lifts it to 4 GiB"
 
 
 def _index(value: object, what: str) -> int:
@@ -59,6 +65,8 @@ class Instance:
         self._functions: dict[str, Function] = {}
         self._arena_depth = 0
         self._scratch_block: Scratch | None = None
+        self._oversized = False
+        self._allocated = 0  # bytes handed out since the last reset
         self._bump_alloc = self.function("bump_alloc")
         self._bump_reset = self.function("bump_reset")
 
@@ -73,6 +81,11 @@ class Instance:
     def poisoned(self) -> bool:
         """Whether a trap has made this instance unusable for guest calls."""
         return self._core.poisoned is not None
+
+    @property
+    def oversized(self) -> bool:
+        """Whether an arena block allocated more than :data:`RETAINED_MEMORY`."""
+        return self._oversized
 
     @property
     def memory_size(self) -> int:
@@ -114,29 +127,34 @@ class Instance:
     def alloc(self, n: int) -> int:
         """Allocate ``n`` zeroed bytes in the guest arena; return the (unsigned) pointer.
 
-        Raises :class:`~wasmext.errors.GuestMemoryError` if the guest cannot provide
-        them (arena exhausted, memory cap reached, or ``n`` beyond 32 bits).
+        Raises :class:`~wasmext.errors.GuestMemoryError` (a ``MemoryError``) if the guest
+        cannot provide them (the guest's ``max_memory`` cap, or ``n`` beyond 32 bits); the
+        instance stays usable, and what was allocated before is untouched.
         """
         n = _index(n, "alloc size")
         if n < 0:
             raise InvalidInput(f"alloc size must be >= 0, got {n}")
         cap = self.guest.max_memory
         if n > _U32_MAX or (cap is not None and n > cap):
-            limit = (
-                "the 4 GiB address space" if cap is None or cap > _U32_MAX else f"max_memory={cap}"
-            )
+            if cap is None or cap > _U32_MAX:
+                limit = "the 4 GiB a wasm32 guest can address"
+            else:
+                limit = f"max_memory={cap}{_RAISE_THE_CAP}"
             raise GuestMemoryError(f"{self.guest.name}: cannot allocate {n} bytes within {limit}")
         pointer = self._bump_alloc.unsigned(n)
         if not pointer:
+            hint = _RAISE_THE_CAP if cap is not None and cap <= _U32_MAX else ""
             raise GuestMemoryError(
                 f"{self.guest.name}: the guest could not allocate {n} bytes "
-                f"(memory is {self.memory_size} bytes, max_memory={cap})"
+                f"(memory is {self.memory_size} bytes, max_memory={cap}{hint})"
             )
+        self._allocated += n
         return pointer  # type: ignore[return-value]
 
     def reset(self) -> None:
         """Zero everything allocated since the last reset and rewind the arena."""
         self._bump_reset()
+        self._allocated = 0
 
     @contextmanager
     def arena(self) -> Iterator[Instance]:
@@ -145,7 +163,10 @@ class Instance:
         The reset runs in ``finally``, so it also happens on ``KeyboardInterrupt``; it is
         skipped only if the block left the instance poisoned (there is nothing to reset).
         Arenas nest: only the outermost block resets, so a helper that opens its own
-        arena never frees its caller's allocations.
+        arena never frees its caller's allocations. A block that allocated more than
+        :data:`RETAINED_MEMORY` marks the instance :attr:`oversized`: it keeps working, but
+        :meth:`Guest.instance` hands the thread a fresh one, and the memory goes with the
+        old instance.
         """
         self._arena_depth += 1
         try:
@@ -153,6 +174,8 @@ class Instance:
         finally:
             self._arena_depth -= 1
             if not self._arena_depth and self._core.poisoned is None:
+                if self._allocated > RETAINED_MEMORY:
+                    self._oversized = True
                 self.reset()
 
     def _scratch(self) -> Scratch:

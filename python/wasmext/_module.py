@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import weakref
 from dataclasses import dataclass
 from typing import Literal
 
 import wasmtime
 
-from . import _fastcall
+from . import _fastcall, _forksafe
 from ._cache import ModuleCache, cache_key
 from .errors import InvalidModule
 
@@ -26,13 +25,19 @@ _REQUIRED_FUNCTIONS = {
 }
 
 _engine: wasmtime.Engine | None = None
-_engine_lock = threading.Lock()
-_load_lock = threading.Lock()
+_engine_lock = _forksafe.lock(_forksafe.ENGINE)
+_load_lock = _forksafe.lock(_forksafe.LOADER)
 _loaded: weakref.WeakValueDictionary[str, CompiledModule] = weakref.WeakValueDictionary()
 
 
 def engine() -> wasmtime.Engine:
-    """The process-wide engine every guest is compiled for and instantiated in."""
+    """The process-wide engine every guest is compiled for and instantiated in.
+
+    It compiles on the calling thread: wasmtime's parallel compilation starts a thread pool
+    that a process forked afterwards does not have, and the child's first compilation then
+    waits for it forever. Compiling serially costs a few tens of milliseconds once per
+    artifact and machine (the disk cache keeps the result).
+    """
     global _engine
     if _engine is None:
         with _engine_lock:
@@ -43,6 +48,7 @@ def engine() -> wasmtime.Engine:
                 # into it stays valid for the store's life instead of dangling after growth
                 # (wasmtime#9334). Scratch blocks rely on it (see _scratch.py).
                 config.memory_may_move = False
+                config.parallel_compilation = False
                 _engine = wasmtime.Engine(config)
     return _engine
 
@@ -113,13 +119,29 @@ def validate(module: wasmtime.Module, name: str) -> dict[str, Signature]:
     return functions
 
 
+def _reason(error: wasmtime.WasmtimeError) -> str:
+    """The message of a wasmtime error on one line, without its generic heading."""
+    lines = [" ".join(line.split()) for line in str(error).splitlines()]
+    useful = [
+        line
+        for line in lines
+        if line and line not in ("Caused by:", "failed to parse WebAssembly module")
+    ]
+    return "; ".join(line.split(": ", 1)[-1] if line[:1].isdigit() else line for line in useful)
+
+
 def _compile(wasm: bytes, name: str) -> wasmtime.Module:
     if not wasm.startswith(WASM_MAGIC):
+        if wasm.lstrip()[:1] == b"(":
+            raise InvalidModule(
+                f"{name} is WebAssembly text, not a binary: compile it first "
+                "(wasmtime.wat2wasm, or wat2wasm from wabt)"
+            )
         raise InvalidModule(f"{name} is not a WebAssembly binary (no \\0asm header)")
     try:
         return wasmtime.Module(engine(), wasm)
     except wasmtime.WasmtimeError as error:
-        raise InvalidModule(f"{name} is not a valid WebAssembly module: {error}") from None
+        raise InvalidModule(f"{name} is not a valid WebAssembly module: {_reason(error)}") from None
 
 
 def _from_disk(cache: ModuleCache, key: str) -> wasmtime.Module | None:

@@ -13,6 +13,8 @@ import struct
 import threading
 from typing import TYPE_CHECKING
 
+from . import _forksafe
+
 if TYPE_CHECKING:
     from ._monocypher_args import BytesLike
     from ._scratch import Scratch
@@ -85,7 +87,7 @@ class Backend:
     def __init__(self, guest: Guest | None = None) -> None:
         """Use ``guest``, or the bundled Monocypher artifact when it is ``None``."""
         self._guest = guest
-        self._guest_lock = threading.Lock()
+        self._guest_lock = _forksafe.lock(_forksafe.BACKEND)
         self._local = threading.local()
 
     @property
@@ -167,7 +169,7 @@ class Backend:
 
 
 _shared: Backend | None = None
-_shared_lock = threading.Lock()
+_shared_lock = _forksafe.lock(_forksafe.BACKEND)
 
 
 def shared_backend() -> Backend:

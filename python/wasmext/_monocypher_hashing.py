@@ -162,8 +162,9 @@ class Hashing(Backend):
             password: The password.
             salt: At least 8 bytes, unique per password (16 random bytes recommended).
             nb_blocks: Memory cost in KiB blocks, at least ``8 * nb_lanes``. The guest needs
-                that much linear memory (``nb_blocks`` KiB): beyond the guest's limit the call
-                raises :class:`~wasmext.errors.GuestMemoryError`.
+                that much linear memory (``nb_blocks`` KiB): beyond the guest's ``max_memory``
+                (1 GiB by default; run on ``Monocypher(Guest(..., max_memory=...))`` for more)
+                the call raises :class:`~wasmext.errors.GuestMemoryError`.
             nb_passes: Time cost, at least 1 (3 or more for Argon2i).
             algorithm: ``"argon2id"`` (recommended), ``"argon2i"`` or ``"argon2d"``.
             size: Hash length in bytes, at least 4.

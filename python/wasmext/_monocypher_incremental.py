@@ -28,10 +28,10 @@ Lifetime and wiping
 
 from __future__ import annotations
 
-import threading
 import weakref
 from typing import TYPE_CHECKING, Callable, ClassVar, Literal, TypeVar
 
+from . import _forksafe
 from ._monocypher_abi import (
     AEAD_CTX_SIZE,
     BLAKE2B_CTX_SIZE,
@@ -71,7 +71,7 @@ class _Context:
             raise InvalidType(f"backend must be a Monocypher, not {type(backend).__name__}")
         self._backend = backend if backend is not None else shared_backend()
         self._state = bytearray(self._STATE_SIZE)
-        self._mutex = threading.Lock()
+        self._mutex = _forksafe.lock(_forksafe.OBJECT)
         self._wipe = weakref.finalize(self, _zero, self._state)
 
     @property

@@ -33,7 +33,10 @@ Rules every function follows
       that traps is discarded with its memory, and the next call gets a fresh instance.
     * Threads: each thread runs on its own instance of the guest (see
       :meth:`wasmext.runtime.Guest.instance`), so the functions are thread-safe and never share
-      linear memory. A guest call releases the GIL.
+      linear memory. A guest call releases the GIL. A forked child may use them too.
+    * Memory: an instance's linear memory is capped at its guest's ``max_memory``, 1 GiB for
+      the bundled artifact; past it a call raises :class:`~wasmext.errors.GuestMemoryError`
+      (a ``MemoryError``) before anything is written, and the next call works as usual.
     * The functions leave the calling thread's arena alone: allocations of your own on the
       same instance survive them.
 

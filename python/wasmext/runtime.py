@@ -31,17 +31,33 @@ import threading
 from pathlib import Path
 from typing import Union
 
-from . import _fastcall, _module
+from . import _fastcall, _forksafe, _module
 from ._cache import ModuleCache, default_cache_dir
 from ._function import Function
-from ._instance import Instance
+from ._instance import RETAINED_MEMORY, Instance
 from ._module import Origin, Signature
 from .errors import InvalidInput, InvalidType
 
-__all__ = ["GUESTS_DIR", "Function", "Guest", "Instance", "Signature", "bundled"]
+__all__ = [
+    "DEFAULT_MAX_MEMORY",
+    "GUESTS_DIR",
+    "RETAINED_MEMORY",
+    "Function",
+    "Guest",
+    "Instance",
+    "Signature",
+    "bundled",
+]
 
 #: Where the wheel ships its artifacts (``cargo xtask build`` copies them here).
 GUESTS_DIR = Path(__file__).resolve().parent / "guests"
+
+#: The linear memory cap of every instance unless its :class:`Guest` says otherwise: 1 GiB.
+#: Room for a 64 MiB AEAD box, Argon2 at RFC 9106's 64 MiB setting, or two-sum over tens of
+#: millions of ints, while a runaway guest (or input) fails with a ``MemoryError`` long before
+#: the machine runs out. Each thread has its own instance, so the worst case is this much per
+#: thread that uses a guest.
+DEFAULT_MAX_MEMORY = 1 << 30
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 CacheSetting = Union[bool, str, "os.PathLike[str]"]
@@ -57,8 +73,10 @@ class Guest:
     the compiled code is also kept on disk across processes.
 
     ``max_memory`` caps each instance's linear memory in bytes (wasmtime store
-    limits): the guest's ``memory.grow`` fails past it and :meth:`Instance.alloc`
-    raises :class:`~wasmext.errors.GuestMemoryError`.
+    limits; default :data:`DEFAULT_MAX_MEMORY`, 1 GiB): the guest's ``memory.grow``
+    fails past it, :meth:`Instance.alloc` raises :class:`~wasmext.errors.GuestMemoryError`
+    (a ``MemoryError``) and the instance stays usable. ``None`` lifts the cap to what
+    wasm32 can address, 4 GiB.
 
     ``fast_calls``: ``None`` picks the fast path when available (unless
     ``$WASMEXT_PUBLIC_API`` is set), ``False`` forces wasmtime-py's public API.
@@ -71,7 +89,7 @@ class Guest:
         self,
         source: Source,
         *,
-        max_memory: int | None = None,
+        max_memory: int | None = DEFAULT_MAX_MEMORY,
         cache: CacheSetting = True,
         fast_calls: bool | None = None,
     ) -> None:
@@ -104,7 +122,7 @@ class Guest:
         self._sha256 = hashlib.sha256(self._wasm).hexdigest()
         self._compiled: _module.CompiledModule | None = None
         self._origin: Origin | None = None
-        self._lock = threading.Lock()
+        self._lock = _forksafe.lock(_forksafe.GUEST)
         self._local = threading.local()
 
     @property
@@ -119,7 +137,7 @@ class Guest:
 
     @property
     def max_memory(self) -> int | None:
-        """Linear memory cap per instance in bytes, or ``None``."""
+        """Linear memory cap per instance in bytes, or ``None`` for wasm32's 4 GiB."""
         return self._max_memory
 
     @property
@@ -147,9 +165,14 @@ class Guest:
         return self
 
     def instance(self) -> Instance:
-        """The calling thread's instance, created on first use and replaced after a trap."""
+        """The calling thread's instance, created on first use.
+
+        It is replaced after a trap, and after an arena block allocated more than
+        :data:`RETAINED_MEMORY` (64 MiB): linear memory never shrinks, so a fresh
+        instance is how one big input gives its memory back.
+        """
         instance: Instance | None = getattr(self._local, "instance", None)
-        if instance is None or instance.poisoned:
+        if instance is None or instance.poisoned or instance.oversized:
             instance = self.new_instance()
             self._local.instance = instance
         return instance
@@ -177,7 +200,7 @@ class Guest:
 
 
 _bundled: dict[str, Guest] = {}
-_bundled_lock = threading.Lock()
+_bundled_lock = _forksafe.lock(_forksafe.BUNDLED)
 _BUNDLED_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 

@@ -13,7 +13,7 @@ use crate::flags::Flags;
 use crate::guests::{self, Guest, Workspace};
 use crate::manifest::{Entry, Manifest};
 use crate::toolchain::{RustWasm, Toolchain, WASM_TARGET};
-use crate::{project_root, python, setup, wheel};
+use crate::{leaks, project_root, python, setup, wheel};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -136,6 +136,12 @@ pub fn build_into(
     // One wasm-opt cache whatever the output directory: its entries are keyed by content.
     let work_dir = guests_dir().join(".work");
     std::fs::create_dir_all(&work_dir)?;
+    let mut machine_dirs = leaks::machine_dirs();
+    machine_dirs.extend(
+        machine_paths(toolchain, &project_root())
+            .into_iter()
+            .map(|(path, _)| path),
+    );
     // Part of every guest's wasm-opt cache key: asked once, not once per guest.
     let wasm_opt_version = Cmd::new(&toolchain.wasm_opt)
         .arg("--version")
@@ -163,6 +169,7 @@ pub fn build_into(
             )?;
             let wasm = artifact::strip_custom_sections(&optimized)?;
             let exports: Vec<ExportInfo> = artifact::validate(&wasm, guest)?;
+            leaks::check(&wasm, &guest.name, &machine_dirs)?;
             let path = out_dir.join(format!("{}.wasm", guest.name));
             write_if_changed(&path, &wasm)?;
             let entry = Entry {
@@ -222,16 +229,16 @@ pub fn wasm_cargo(toolchain: &Toolchain, root: &Path, target_dir: &Path, profile
         .env("AR_wasm32_unknown_unknown", &toolchain.llvm_ar)
         .env(
             "CARGO_ENCODED_RUSTFLAGS",
-            remap_flags("--remap-path-prefix="),
+            remap_flags(toolchain, root, "--remap-path-prefix="),
         )
         .env(
             "CFLAGS_wasm32_unknown_unknown",
-            remap_flags("-ffile-prefix-map=").replace('\x1f', " "),
+            remap_flags(toolchain, root, "-ffile-prefix-map=").replace('\x1f', " "),
         )
         .on_failure("the compiler's output above says what failed");
     match &toolchain.rust {
         // Debian's rustc-web has no prebuilt wasm32 std; build-std needs the bootstrap switch.
-        RustWasm::BuildStd { rustc } => cargo
+        RustWasm::BuildStd { rustc, .. } => cargo
             .env("RUSTC", rustc)
             .env("RUSTC_BOOTSTRAP", "1")
             .arg("-Zbuild-std=core,alloc"),
@@ -247,16 +254,30 @@ pub fn raw_artifact(target_dir: &Path, profile: Profile, lib_name: &str) -> Path
         .join(format!("{lib_name}.wasm"))
 }
 
-/// Maps the machine-specific paths away, so artifacts don't depend on where the clone lives.
-fn remap_flags(flag: &str) -> String {
+/// The machine-specific directories a build reads from, each with the stable name it gets in
+/// the artifacts: the tree at `root`, the cargo home (registry sources), and the sysroot's Rust
+/// source when `core` is built from it. Later entries win where they overlap, as with rustc.
+pub fn machine_paths(toolchain: &Toolchain, root: &Path) -> Vec<(PathBuf, &'static str)> {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
-    let mut maps = vec![(project_root(), "/wasmext")];
+    let mut maps = Vec::new();
+    if let RustWasm::BuildStd { sysroot, .. } = &toolchain.rust {
+        maps.push((sysroot.join("lib/rustlib/src/rust"), "/rustc/src"));
+    }
     if let Some(home) = cargo_home {
         maps.push((home, "/cargo"));
     }
-    maps.iter()
+    maps.push((root.to_path_buf(), "/wasmext"));
+    maps
+}
+
+/// `flag` for each of [`machine_paths`], `\x1f`-separated as `CARGO_ENCODED_RUSTFLAGS` wants:
+/// the bytes of an artifact then do not depend on where the clone, the registry or the
+/// toolchain live.
+fn remap_flags(toolchain: &Toolchain, root: &Path, flag: &str) -> String {
+    machine_paths(toolchain, root)
+        .iter()
         .map(|(from, to)| format!("{flag}{}={to}", from.display()))
         .collect::<Vec<_>>()
         .join("\x1f")

@@ -76,6 +76,35 @@ pub fn ensure_venv() -> Result<()> {
     Ok(())
 }
 
+/// The wheel `cargo xtask build` made.
+pub fn built_wheel() -> Result<PathBuf> {
+    let wheels = project_root().join("target/wheels");
+    std::fs::read_dir(&wheels)
+        .with_context(|| format!("reading {}", wheels.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .context("the build made no wheel in target/wheels")
+}
+
+/// Installs the built wheel into the venv, in place of any earlier one.
+pub fn install_wheel() -> Result<()> {
+    pip_install()
+        .args(["--force-reinstall", "--no-deps"])
+        .arg(built_wheel()?)
+        .run()
+}
+
+/// pytest on the installed package: run from inside `tests/`, so `import wasmext` finds the
+/// installed wheel and not the source tree, and with a skip for a missing artifact turned
+/// into a failure (the caller has just built them).
+pub fn pytest() -> Cmd {
+    Cmd::new(venv_bin("python"))
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .current_dir(package_dir().join("tests"))
+        .env("WASMEXT_REQUIRE_GUESTS", "1")
+}
+
 /// `pip install` in the project's venv, quiet and without the self-update nag.
 pub fn pip_install() -> Cmd {
     Cmd::new(venv_bin("python")).args([
@@ -85,20 +114,4 @@ pub fn pip_install() -> Cmd {
         "--quiet",
         "--disable-pip-version-check",
     ])
-}
-
-/// Installs the wheel `cargo xtask build` just made into the venv, replacing any older build
-/// of the same version.
-pub fn install_wheel() -> Result<()> {
-    let wheels = project_root().join("target/wheels");
-    let wheel = std::fs::read_dir(&wheels)
-        .with_context(|| format!("reading {}", wheels.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "whl"))
-        .context("the build made no wheel in target/wheels")?;
-    pip_install()
-        .args(["--force-reinstall", "--no-deps"])
-        .arg(&wheel)
-        .run()
 }

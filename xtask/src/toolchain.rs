@@ -11,8 +11,9 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub enum RustWasm {
     /// The default toolchain ships a wasm32 std (e.g. `rustup target add` worked).
     Installed,
-    /// Debian's `rustc-web` plus its source: `core`/`alloc` are built with `-Zbuild-std`.
-    BuildStd { rustc: PathBuf },
+    /// Debian's `rustc-web` plus its source: `core`/`alloc` are built with `-Zbuild-std`
+    /// from `sysroot`'s `lib/rustlib/src/rust`.
+    BuildStd { rustc: PathBuf, sysroot: PathBuf },
 }
 
 #[derive(Debug, Clone)]
@@ -92,7 +93,7 @@ impl Toolchain {
             RustWasm::Installed => {
                 PathBuf::from(std::env::var_os("RUSTC").unwrap_or("rustc".into()))
             }
-            RustWasm::BuildStd { rustc } => rustc.clone(),
+            RustWasm::BuildStd { rustc, .. } => rustc.clone(),
         };
         let version = |program: &Path| {
             Cmd::new(program)
@@ -131,6 +132,7 @@ fn detect_rust_wasm() -> Option<RustWasm> {
     let core_src = Path::new(&sysroot).join("lib/rustlib/src/rust/library/core/src/lib.rs");
     core_src.is_file().then(|| RustWasm::BuildStd {
         rustc: DEBIAN_RUSTC.into(),
+        sysroot: sysroot.into(),
     })
 }
 

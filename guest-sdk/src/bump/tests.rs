@@ -2,6 +2,7 @@ use std::ops::Range;
 use std::vec::Vec;
 
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
 use super::{Arena, MAX_REGIONS};
 use crate::fake_memory::FakeMemory;
@@ -364,65 +365,123 @@ impl Model {
 
 const MAX_PAGES: u64 = 80;
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+/// Proptest's configuration with `default_cases` cases, unless `PROPTEST_CASES` says otherwise
+/// (`cargo xtask fuzz` sets it to run longer).
+fn config(default_cases: u32) -> ProptestConfig {
+    let mut config = ProptestConfig {
+        // Where a failing case is saved, next to this file, and replayed first next time.
+        source_file: Some(file!()),
+        ..ProptestConfig::default()
+    };
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = default_cases;
+    }
+    config
+}
 
-    #[test]
-    fn random_workloads_keep_every_promise(ops in proptest::collection::vec(op(), 1..120)) {
-        let mut arena = arena(MAX_PAGES);
-        let mut model = Model { live: Vec::new(), foreign: Vec::new(), marks: Vec::new() };
-        for (step, op) in ops.into_iter().enumerate() {
-            match op {
-                Op::Alloc(size) => {
-                    let addr = u64::from(arena.alloc(size));
-                    let memory = arena.memory();
-                    if addr == 0 {
-                        let needed = (u64::from(size) + 16).div_ceil(PAGE);
-                        let justified = memory.pages() + needed > MAX_PAGES || arena.count() == MAX_REGIONS;
-                        prop_assert!(justified, "bump_alloc({size}) failed with room to grow");
-                        continue;
-                    }
-                    let range = addr..addr + u64::from(size);
-                    prop_assert_eq!(addr % 16, 0);
-                    prop_assert!(addr < memory.size() && range.end <= memory.size());
-                    prop_assert!(memory.all(range.clone(), 0), "{range:x?} handed out dirty");
-                    for (other, _) in &model.live {
-                        prop_assert!(range.end <= other.start || other.end <= range.start || range.is_empty());
-                    }
-                    for other in &model.foreign {
-                        prop_assert!(range.end <= other.start || other.end <= range.start);
-                        prop_assert!(!other.contains(&addr), "{addr:#x} points into foreign memory");
-                    }
-                    let byte = (step % 200) as u8 + 1;
-                    arena.memory_mut().fill(range.clone(), byte);
-                    model.live.push((range, byte));
+/// Adds `count` to the run's tally (`cargo xtask test` and `fuzz` print it) when
+/// `WASMEXT_TALLY` names a file. One append per line, so parallel tests never interleave.
+fn tally(kind: &str, what: &str, count: u64) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("WASMEXT_TALLY") else {
+        return;
+    };
+    let line = std::format!("{kind}\t{what}\t{count}\n");
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        // Best effort: a lost line only makes the summary undercount.
+        let _ = file.write_all(line.as_bytes());
+    }
+}
+
+#[test]
+fn random_workloads_keep_every_promise() {
+    let mut runner = proptest::test_runner::TestRunner::new(config(200));
+    let cases = std::cell::Cell::new(0u64);
+    let steps = std::cell::Cell::new(0u64);
+    let result = runner.run(&proptest::collection::vec(op(), 1..120), |ops| {
+        cases.set(cases.get() + 1);
+        steps.set(steps.get() + ops.len() as u64);
+        run_workload(ops)
+    });
+    tally("property examples", "guest-sdk arena vs model", cases.get());
+    tally("arena operations", "guest-sdk arena vs model", steps.get());
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+}
+
+/// Runs one random workload against the model; fails at the first broken promise.
+fn run_workload(ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let mut arena = arena(MAX_PAGES);
+    let mut model = Model {
+        live: Vec::new(),
+        foreign: Vec::new(),
+        marks: Vec::new(),
+    };
+    for (step, op) in ops.into_iter().enumerate() {
+        match op {
+            Op::Alloc(size) => {
+                let addr = u64::from(arena.alloc(size));
+                let memory = arena.memory();
+                if addr == 0 {
+                    let needed = (u64::from(size) + 16).div_ceil(PAGE);
+                    let justified =
+                        memory.pages() + needed > MAX_PAGES || arena.count() == MAX_REGIONS;
+                    prop_assert!(justified, "bump_alloc({size}) failed with room to grow");
+                    continue;
                 }
-                Op::Foreign(pages) => {
-                    if arena.memory().pages() + pages <= MAX_PAGES {
-                        model.foreign.push(arena.memory_mut().grow_foreign(pages, 0xF0));
-                    }
+                let range = addr..addr + u64::from(size);
+                prop_assert_eq!(addr % 16, 0);
+                prop_assert!(addr < memory.size() && range.end <= memory.size());
+                prop_assert!(memory.all(range.clone(), 0), "{range:x?} handed out dirty");
+                for (other, _) in &model.live {
+                    prop_assert!(
+                        range.end <= other.start || other.end <= range.start || range.is_empty()
+                    );
                 }
-                Op::Mark => model.marks.push((arena.mark(), model.live.len())),
-                Op::Rewind => {
-                    if let Some((mark, live)) = model.marks.pop() {
-                        // SAFETY: the fake memory holds no Rust references.
-                        unsafe { arena.rewind(mark) };
-                        for (range, _) in model.live.drain(live..) {
-                            prop_assert!(arena.memory().all(range, 0));
-                        }
-                        model.check_memory(arena.memory());
-                    }
+                for other in &model.foreign {
+                    prop_assert!(range.end <= other.start || other.end <= range.start);
+                    prop_assert!(
+                        !other.contains(&addr),
+                        "{addr:#x} points into foreign memory"
+                    );
                 }
-                Op::Reset => {
-                    reset(&mut arena);
-                    for (range, _) in model.live.drain(..) {
+                let byte = (step % 200) as u8 + 1;
+                arena.memory_mut().fill(range.clone(), byte);
+                model.live.push((range, byte));
+            }
+            Op::Foreign(pages) => {
+                if arena.memory().pages() + pages <= MAX_PAGES {
+                    model
+                        .foreign
+                        .push(arena.memory_mut().grow_foreign(pages, 0xF0));
+                }
+            }
+            Op::Mark => model.marks.push((arena.mark(), model.live.len())),
+            Op::Rewind => {
+                if let Some((mark, live)) = model.marks.pop() {
+                    // SAFETY: the fake memory holds no Rust references.
+                    unsafe { arena.rewind(mark) };
+                    for (range, _) in model.live.drain(live..) {
                         prop_assert!(arena.memory().all(range, 0));
                     }
-                    model.marks.clear();
                     model.check_memory(arena.memory());
                 }
             }
+            Op::Reset => {
+                reset(&mut arena);
+                for (range, _) in model.live.drain(..) {
+                    prop_assert!(arena.memory().all(range, 0));
+                }
+                model.marks.clear();
+                model.check_memory(arena.memory());
+            }
         }
-        model.check_memory(arena.memory());
     }
+    model.check_memory(arena.memory());
+    Ok(())
 }

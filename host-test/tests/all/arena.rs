@@ -226,3 +226,107 @@ fn a_wasm_client_sees_the_abi() -> Result<()> {
     ensure!(failed == 0, "the WAT client's check {failed} failed");
     Ok(())
 }
+
+/// One step of a random workload on the real arena.
+#[derive(Clone, Debug)]
+enum Op {
+    Alloc(u32),
+    /// The host grows memory by this many pages: the arena must skip them, never zero them.
+    HostGrow(u64),
+    Reset,
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        6 => (0u32..300).prop_map(Op::Alloc),
+        3 => (0u32..3 * PAGE as u32).prop_map(Op::Alloc),
+        1 => prop_oneof![Just(u32::MAX), Just(0xFFFF_FFF0), 0x0100_0000u32..].prop_map(Op::Alloc),
+        1 => (1u64..3).prop_map(Op::HostGrow),
+        1 => Just(Op::Reset),
+    ]
+}
+
+/// Random sequences of allocations, host growth and resets against a model of what the
+/// arena promises: aligned, zeroed, disjoint blocks inside memory, host memory never handed
+/// out or zeroed, every block zeroed by the reset, and 0 only when the cap leaves no room.
+#[test]
+fn random_workloads_keep_every_promise() -> Result<()> {
+    use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
+
+    let module = support::artifact("twosum")?;
+    let initial = Guest::from_module(&module, None)?.memory_size();
+    let cap = initial + 48 * PAGE;
+    let mut runner = support::proptest_runner("arena::random_workloads_keep_every_promise", 48);
+    let (cases, steps) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    let fail = |err: wasmtime::Error| TestCaseError::fail(format!("{err:#}"));
+    let outcome = runner.run(&proptest::collection::vec(op(), 1..60), |ops| {
+        cases.set(cases.get() + 1);
+        steps.set(steps.get() + ops.len() as u64);
+        let mut guest = Guest::from_module(&module, Some(cap as usize)).map_err(fail)?;
+        let mut live: Vec<(u64, u64, u8)> = Vec::new();
+        let mut host: Vec<(u64, u64)> = Vec::new();
+        for (step, op) in ops.into_iter().enumerate() {
+            match op {
+                Op::Alloc(size) => {
+                    let ptr = u64::from(guest.alloc(size).map_err(fail)?);
+                    let memory = guest.memory_size();
+                    if ptr == 0 {
+                        let needed = (u64::from(size) + 16).div_ceil(PAGE) * PAGE;
+                        prop_assert!(memory + needed > cap, "bump_alloc({size}) failed with room");
+                        continue;
+                    }
+                    let end = ptr + u64::from(size);
+                    prop_assert!(
+                        ptr % 16 == 0 && end <= memory,
+                        "{ptr:#x}+{size} in {memory:#x}"
+                    );
+                    for &(start, stop, _) in &live {
+                        prop_assert!(end <= start || stop <= ptr || size == 0, "overlap");
+                    }
+                    for &(start, stop) in &host {
+                        prop_assert!(end <= start || stop <= ptr, "{ptr:#x} in host memory");
+                        prop_assert!(ptr < start || ptr >= stop, "{ptr:#x} in host memory");
+                    }
+                    let block = &guest.memory_bytes()[ptr as usize..end as usize];
+                    prop_assert!(block.iter().all(|&b| b == 0), "{ptr:#x} handed out dirty");
+                    let byte = (step % 250) as u8 + 1;
+                    fill(&mut guest, ptr as u32, size as usize, byte).map_err(fail)?;
+                    live.push((ptr, end, byte));
+                }
+                Op::HostGrow(pages) => {
+                    let start = guest.memory_size();
+                    if start + pages * PAGE <= cap {
+                        guest.grow_memory_to(start + pages * PAGE).map_err(fail)?;
+                        let end = start + pages * PAGE;
+                        fill(&mut guest, start as u32, (end - start) as usize, 0xF0)
+                            .map_err(fail)?;
+                        host.push((start, end));
+                    }
+                }
+                Op::Reset => {
+                    let memory = guest.memory_bytes();
+                    for &(start, stop, byte) in &live {
+                        let block = &memory[start as usize..stop as usize];
+                        prop_assert!(block.iter().all(|&b| b == byte), "{start:#x} clobbered");
+                    }
+                    guest.reset().map_err(fail)?;
+                    let memory = guest.memory_bytes();
+                    for (start, stop, _) in live.drain(..) {
+                        let block = &memory[start as usize..stop as usize];
+                        prop_assert!(block.iter().all(|&b| b == 0), "{start:#x} not wiped");
+                    }
+                    for &(start, stop) in &host {
+                        let block = &memory[start as usize..stop as usize];
+                        prop_assert!(block.iter().all(|&b| b == 0xF0), "host memory zeroed");
+                    }
+                }
+            }
+        }
+        Ok(())
+    });
+    support::tally("property examples", "wasm arena vs model", cases.get());
+    support::tally("arena operations", "wasm arena vs model", steps.get());
+    outcome.map_err(|err| wasmtime::format_err!("{err}"))
+}

@@ -152,3 +152,41 @@ pub fn seed(test: &str) -> u64 {
     println!("{test}: HOST_TEST_SEED={seed}");
     seed
 }
+
+/// A proptest runner seeded from [`seed`] (a failure replays with `HOST_TEST_SEED`), running
+/// `default_cases` cases unless `PROPTEST_CASES` says otherwise (`cargo xtask fuzz` sets it).
+pub fn proptest_runner(test: &str, default_cases: u32) -> proptest::test_runner::TestRunner {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let seed = seed(test);
+    let mut bytes = [0; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(default_cases);
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
+/// Adds `count` to the run's tally of `kind` for `what` when `WASMEXT_TALLY` names a file:
+/// `cargo xtask test` and `fuzz` print the totals, so their summaries quote what really ran.
+pub fn tally(kind: &str, what: &str, count: u64) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("WASMEXT_TALLY") else {
+        return;
+    };
+    let line = format!("{kind}\t{what}\t{count}\n");
+    // One append per line, so tests running in parallel never interleave their lines.
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        // Best effort: a lost line only makes the summary undercount.
+        let _ = file.write_all(line.as_bytes());
+    }
+}
