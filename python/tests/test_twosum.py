@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from wasmext import twosum as twosum_module
 from wasmext.errors import GuestMemoryError, InvalidType, WasmextError
-from wasmext.runtime import Guest
+from wasmext.runtime import RETAINED_MEMORY, Guest
 from wasmext.twosum import TwoSum, twosum
 
 I32 = (-(2**31), 2**31 - 1)
@@ -283,7 +283,11 @@ def test_large_random_input(solver: TwoSum) -> None:
     assert solver.twosum(nums, 10**10) is None
 
 
-def test_pointers_above_2_gib(call_path: CallPath, make_guest: GuestFactory) -> None:
+def test_pointers_above_2_gib(
+    call_path: CallPath, make_guest: GuestFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Keep the instance past 2 GiB between calls (normally the solver lets one so big go).
+    monkeypatch.setattr(twosum_module, "RETAINED_MEMORY", 1 << 33)
     guests = [make_guest(module(TAIL_ALLOCATOR, TWOSUM), max_memory=None)]
     if bundled_twosum_path() is not None:
         guests.append(make_guest(require_bundled("twosum").read_bytes(), max_memory=None))
@@ -456,3 +460,12 @@ def test_every_call_keys_the_hash_afresh(make_guest: GuestFactory) -> None:
         assert solver.twosum(nums, 100) is None
         seeds.add(solver.instance.read(8, 8))
     assert len(seeds) == 8, "a seed was used twice"
+
+
+def test_a_solver_lets_an_instance_a_big_input_grew_go(make_guest: GuestFactory) -> None:
+    solver = TwoSum(make_guest(module(TAIL_ALLOCATOR, TWOSUM)), python_cutoff=0)
+    instance = solver.instance
+    instance.grow(RETAINED_MEMORY // 65536)  # as a big input would have
+    assert solver.twosum([1, 2, 3], 5) == (1, 2)
+    assert solver.instance is not instance
+    assert solver.twosum([1, 2, 3], 5) == (1, 2)

@@ -19,7 +19,7 @@ import os
 import threading
 import weakref
 
-__all__ = ["BACKEND", "BUNDLED", "ENGINE", "GUEST", "INSTANCE", "LOADER", "OBJECT", "lock"]
+__all__ = ["BACKEND", "BUNDLED", "ENGINE", "GUEST", "IDLE", "INSTANCE", "LOADER", "OBJECT", "lock"]
 
 # Outermost first: code holding a lock of one rank only ever waits for locks of later ranks.
 OBJECT = 0  # an incremental hash or two-sum solver used by several threads
@@ -29,8 +29,9 @@ GUEST = 3  # a Guest's lazy load
 LOADER = 4  # the process-wide table of loaded modules
 ENGINE = 5  # the lazy creation of the engine
 INSTANCE = 6  # one instance's store and memory
+IDLE = 7  # the idle instances two-sum solvers hand on
 
-_RANKS = 7
+_RANKS = 8
 _registry: list[weakref.WeakSet[threading.Lock]] = [weakref.WeakSet() for _ in range(_RANKS)]
 _held: list[threading.Lock] = []
 

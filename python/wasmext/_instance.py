@@ -84,8 +84,9 @@ class Instance:
 
     @property
     def oversized(self) -> bool:
-        """Whether an arena block allocated more than :data:`RETAINED_MEMORY`."""
-        return self._oversized
+        """Whether an arena block, or the scratch block, took more than :data:`RETAINED_MEMORY`."""
+        scratch = self._scratch_block
+        return self._oversized or (scratch is not None and scratch.capacity > RETAINED_MEMORY)
 
     @property
     def memory_size(self) -> int:

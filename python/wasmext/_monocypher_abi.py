@@ -109,14 +109,14 @@ class Backend:
         return self._session().instance
 
     def _session(self) -> Session:
-        """Return the calling thread's session, rebuilt when its instance trapped.
+        """Return the calling thread's session, rebuilt when its instance must be replaced.
 
-        ``Guest.instance()`` replaces an instance only when it is poisoned, so checking the
-        cached session's instance is the same as asking the guest, and cheaper.
+        ``Guest.instance()`` replaces an instance when it is poisoned or oversized, so checking
+        the cached session's instance for both is the same as asking the guest, and cheaper.
         """
         try:
             session: Session = self._local.session
-            if session.core.poisoned is None:
+            if session.core.poisoned is None and not session.instance.oversized:
                 return session
         except AttributeError:  # this thread's first operation
             pass

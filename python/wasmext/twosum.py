@@ -24,17 +24,18 @@ Elements must be integers: ``int`` or any ``numbers.Integral`` (numpy integers);
 
 from __future__ import annotations
 
+import collections
 import os
 import random
-import sys
 import threading
 import weakref
 from collections.abc import Iterable
 from numbers import Integral
 
+from . import _forksafe
 from ._intpack import Packed, exact_ints, pack
 from .errors import GuestMemoryError, InvalidType, WasmextError
-from .runtime import Guest, Instance, bundled
+from .runtime import RETAINED_MEMORY, Guest, Instance, bundled
 
 __all__ = ["TwoSum", "twosum"]
 
@@ -52,32 +53,39 @@ _PAIR_SUM_RANGE = {4: (-(2**32), 2**32 - 2), 8: (-(2**64), 2**64 - 2)}
 PYTHON_CUTOFF = 64
 
 
-# Idle instances of dropped solvers, wiped, kept per guest for the next TwoSum(): creating
-# one per call then costs what sharing one does, instead of a fresh instance faulting in its
-# linear memory again (~6 MB for 500,000 ints, measured ~40% of such a call).
+# Instances of dropped solvers, kept per guest for the next TwoSum(): creating one per call
+# then costs what sharing one does, instead of a fresh instance faulting in its linear
+# memory again (~6 MB for 500,000 ints, measured ~40% of such a call). A drop only appends
+# to a bounded deque (atomic, no lock, no guest call): __del__ runs wherever the garbage
+# collector happens to, even inside os.fork() with every lock held. Checking and wiping an
+# instance waits until a new solver takes it, in ordinary code.
 _IDLE_PER_GUEST = 2
-_RECYCLE_MAX_MEMORY = 256 << 20  # bytes; an instance grown past this is let go
-_idle: weakref.WeakKeyDictionary[Guest, list[Instance]] = weakref.WeakKeyDictionary()
-_idle_lock = threading.Lock()
+_idle: weakref.WeakKeyDictionary[Guest, collections.deque[Instance]] = weakref.WeakKeyDictionary()
+_idle_lock = _forksafe.lock(_forksafe.IDLE)
 
 
-def _take_idle(guest: Guest) -> Instance | None:
+def _idle_for(guest: Guest) -> collections.deque[Instance]:
     with _idle_lock:
-        instances = _idle.get(guest)
-        return instances.pop() if instances else None
+        idle = _idle.get(guest)
+        if idle is None:
+            idle = _idle[guest] = collections.deque(maxlen=_IDLE_PER_GUEST)
+        return idle
 
 
-def _recycle(guest: Guest, instance: Instance) -> None:
-    if instance.poisoned or instance.memory_size > _RECYCLE_MAX_MEMORY:
-        return
-    try:
-        instance.reset()  # the next owner finds the arena wiped and rewound
-    except WasmextError:
-        return
-    with _idle_lock:
-        instances = _idle.setdefault(guest, [])
-        if len(instances) < _IDLE_PER_GUEST:
-            instances.append(instance)
+def _take_idle(idle: collections.deque[Instance]) -> Instance | None:
+    while True:
+        try:
+            instance = idle.pop()
+        except IndexError:
+            return None
+        # Memory never shrinks: an instance a big input grew goes, rather than serve again.
+        if instance.poisoned or instance.memory_size > RETAINED_MEMORY:
+            continue
+        try:
+            instance.reset()  # the new owner finds the arena wiped and rewound
+        except WasmextError:
+            continue
+        return instance
 
 
 def _reference(values: list[int], target: int) -> tuple[int, int] | None:
@@ -119,17 +127,18 @@ class TwoSum:
         """
         self._guest = guest if guest is not None else bundled("twosum")
         self._python_cutoff = python_cutoff
-        self._lock = threading.Lock()
+        self._lock = _forksafe.lock(_forksafe.OBJECT)
         # Keys the guest's hash table afresh for every call, so no input can be crafted in
         # advance to collide in it (which would make the linear search quadratic).
         self._seeds = random.Random(os.urandom(16))
-        self._attach(_take_idle(self._guest) or self._guest.new_instance())
+        self._idle = _idle_for(self._guest)
+        self._attach(_take_idle(self._idle) or self._guest.new_instance())
 
     def __del__(self) -> None:
-        """Hand the instance, wiped, to the next solver of the same guest."""
+        """Leave the instance for the next solver of the same guest, which wipes it."""
         instance: Instance | None = getattr(self, "_instance", None)  # unset if __init__ failed
-        if instance is not None and not sys.is_finalizing():
-            _recycle(self._guest, instance)
+        if instance is not None and not instance.poisoned:  # (an attribute read, no lock)
+            self._idle.append(instance)
 
     def _attach(self, instance: Instance) -> None:
         self._instance = instance
@@ -196,6 +205,10 @@ class TwoSum:
         instance.write(self._input, packed.data)
         seed = self._seeds.getrandbits(64)
         result = self._functions[packed.width](self._input, packed.count, target, seed)
+        if instance.memory_size > RETAINED_MEMORY:
+            # Memory never shrinks: rather than hold a big input's worth for the solver's
+            # life, the next call starts on a fresh instance and this one is freed.
+            self._attach(self._guest.new_instance())
         assert result is not None
         return result
 
