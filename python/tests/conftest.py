@@ -9,6 +9,7 @@ import random
 import shutil
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Callable
 
@@ -224,6 +225,16 @@ TWOSUM = """
   (func (export "twosum_i64") (param i32 i32 i64 i64) (result i64)
     (call $solve (local.get 0) (local.get 1) (local.get 2) (i32.const 3)))
 """
+
+
+def twosum_reference(nums: Iterable[int], target: int) -> tuple[int, int] | None:
+    """The dict-based two-sum every wasmext answer must equal, verbatim."""
+    seen: dict[int, int] = {}
+    for i, num in enumerate(nums):
+        if target - num in seen:
+            return seen[target - num], i
+        seen[num] = i
+    return None
 
 
 def module(*parts: str, memory: str = '(memory (export "memory") 1)') -> bytes:

@@ -19,6 +19,7 @@ import nacl.bindings as sodium
 import pytest
 from argon2.low_level import Type, hash_secret_raw
 from conftest import ARENA, TOOLS, GuestFactory, module, require_bundled, tally
+from conftest import twosum_reference as _reference
 
 from wasmext import monocypher as mc
 from wasmext.errors import GuestMemoryError, GuestTrap
@@ -28,15 +29,6 @@ from wasmext.twosum import twosum
 THREADS = 16
 # `cargo xtask fuzz` runs longer: WASMEXT_STRESS_ROUNDS rounds per thread.
 ROUNDS = int(os.environ.get("WASMEXT_STRESS_ROUNDS", "100"))
-
-
-def _reference(values: list[int], target: int) -> tuple[int, int] | None:
-    seen: dict[int, int] = {}
-    for index, value in enumerate(values):
-        if target - value in seen:
-            return seen[target - value], index
-        seen[value] = index
-    return None
 
 
 class _Work:

@@ -12,6 +12,7 @@ import array
 
 import numpy as np
 from conftest import require_bundled, tally
+from conftest import twosum_reference as reference
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,15 +26,6 @@ VALUES = st.one_of(
     st.sampled_from([I32[0], I32[1], I64[0], I64[1], 0, -1, 1]),
     st.integers(*I64),
 )
-
-
-def reference(nums: list[int], target: int) -> tuple[int, int] | None:
-    seen: dict[int, int] = {}
-    for i, num in enumerate(nums):
-        if target - num in seen:
-            return seen[target - num], i
-        seen[num] = i
-    return None
 
 
 @st.composite

@@ -13,7 +13,7 @@ import gc
 import random
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -27,6 +27,9 @@ from conftest import (
     bundled_twosum_path,
     module,
     require_bundled,
+)
+from conftest import (
+    twosum_reference as reference,
 )
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -57,15 +60,6 @@ EDGES = [
     -(2**64),
     3**50,
 ]
-
-
-def reference(nums: Iterable[int], target: int) -> tuple[int, int] | None:
-    seen: dict[int, int] = {}
-    for i, num in enumerate(nums):
-        if target - num in seen:
-            return seen[target - num], i
-        seen[num] = i
-    return None
 
 
 @pytest.fixture(params=["wat", "rust"])
