@@ -112,9 +112,10 @@ class _Context:
         The block holds the context, then ``output`` bytes for a result, then each input.
         ``arguments(ctx, out, *inputs)`` turns their addresses into the export's arguments.
         With ``keep``, the context the call leaves is copied back into the object (in place,
-        no copy in between) unless the call returned a nonzero status: a failed call changes
-        nothing. Returns the status and the output, followed by the first input as the call
-        left it with ``read_first_input`` (a text encrypted or decrypted in place).
+        no copy in between), once the outputs are out, unless the call returned a nonzero
+        status: a failed call changes nothing, whatever way it failed. Returns the status and
+        the output, followed by the first input as the call left it with ``read_first_input``
+        (a text encrypted or decrypted in place).
         """
         with self._mutex:
             if not self._wipe.alive:
@@ -136,12 +137,14 @@ class _Context:
                     pointers.append(base + offset)
                     offset += len(data)
                 status = getattr(session, export)._call_trusted(arguments(*pointers))
-                if keep and not status:
-                    state[:] = view[:out_at]
                 results = [view[out_at : out_at + output].tobytes()] if output else []
                 if read_first_input:
                     first_at = out_at + output
                     results.append(view[first_at : first_at + len(inputs[0])].tobytes())
+                # Last: a call that fails before its results are out (a MemoryError copying
+                # a big text) must not move the context, or a stream would skip a key.
+                if keep and not status:
+                    state[:] = view[:out_at]
                 return status, results
             finally:
                 scratch.end(size)

@@ -102,11 +102,13 @@ class Scratch:
         # what the operation needs if the doubled size does not fit.
         for pages in dict.fromkeys((wanted, -(-size // PAGE))):
             extra = pages - self.capacity // PAGE if in_place else pages
+            # Before the growth: an exception right after it must not leave the old size
+            # trusted (the block stays as it was, and the next begin starts over).
+            core.memory_stale = True
             try:
                 old_pages = core.memory.grow(core.store, extra)
             except wasmtime.WasmtimeError:
                 continue
-            core.memory_stale = True
             core.refresh_memory()
             if not in_place:
                 self.address = old_pages * PAGE
