@@ -14,6 +14,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from . import _forksafe
+from ._instance import RETAINED_MEMORY
 
 if TYPE_CHECKING:
     from ._monocypher_args import BytesLike
@@ -116,7 +117,9 @@ class Backend:
         """
         try:
             session: Session = self._local.session
-            if session.core.poisoned is None and not session.instance.oversized:
+            # (Attribute reads, not `instance.oversized`: this runs on every operation. The
+            # arena half of that test needs no check here: Monocypher never uses the arena.)
+            if session.core.poisoned is None and session.scratch.capacity <= RETAINED_MEMORY:
                 return session
         except AttributeError:  # this thread's first operation
             pass
