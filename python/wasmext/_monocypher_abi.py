@@ -134,12 +134,14 @@ class Backend:
         tail: tuple[int, ...] = (),
         *,
         sized: bool = False,
+        output_sized: bool = False,
     ) -> tuple[int | None, bytes]:
         """Call ``export(out, in_0, ..., in_n, *tail)`` in the scratch block.
 
-        ``out`` is ``outputs`` bytes (left out of the arguments when 0), then each input is
-        passed by address, followed by its size when ``sized``: the shapes of most Monocypher
-        functions. Returns the call's result and the output.
+        ``out`` is ``outputs`` bytes (left out of the arguments when 0), followed by its size
+        when ``output_sized``; then each input is passed by address, followed by its size when
+        ``sized``: the shapes of most Monocypher functions. Returns the call's result and the
+        output.
         """
         session = self._session()
         scratch = session.scratch
@@ -149,6 +151,8 @@ class Backend:
         base, view = scratch.begin(size)
         try:
             args = [base] if outputs else []
+            if output_sized:
+                args.append(outputs)
             offset = outputs
             for data in inputs:
                 view[offset : offset + len(data)] = data

@@ -125,23 +125,7 @@ class Hashing(Backend):
 
     def _key_derivation(self, export: str, size: int, inputs: tuple[BytesLike, ...]) -> bytes:
         """``export(okm, size, in_0, in_0_size, ...)``: the shape of both HKDF functions."""
-        session = self._session()
-        scratch = session.scratch
-        total = size
-        for data in inputs:
-            total += len(data)
-        base, view = scratch.begin(total)
-        try:
-            args = [base, size]
-            offset = size
-            for data in inputs:
-                view[offset : offset + len(data)] = data
-                args += (base + offset, len(data))
-                offset += len(data)
-            getattr(session, export)._call_trusted(args)
-            return view[:size].tobytes()
-        finally:
-            scratch.end(total)
+        return self._call(export, size, inputs, sized=True, output_sized=True)[1]
 
     def argon2(
         self,
