@@ -78,8 +78,10 @@ def _take_idle(idle: collections.deque[Instance]) -> Instance | None:
             instance = idle.pop()
         except IndexError:
             return None
-        # Memory never shrinks: an instance a big input grew goes, rather than serve again.
-        if instance.poisoned or instance.memory_size > RETAINED_MEMORY:
+        # Memory never shrinks: an instance grown big (through `TwoSum.instance`, since
+        # `_solve` lets go of the ones it grows) goes, rather than serve again. (A poisoned
+        # one is never queued.)
+        if instance.memory_size > RETAINED_MEMORY:
             continue
         try:
             instance.reset()  # the new owner finds the arena wiped and rewound
