@@ -37,16 +37,8 @@ impl<T: Pod> HostSlice<T> {
     /// within memory.
     #[inline(always)]
     pub fn within(addr: u32, len: u32, memory_bytes: u64) -> Option<Self> {
-        let bytes = u64::try_from(size_of::<T>())
-            .ok()?
-            .checked_mul(u64::from(len))?;
-        let end = u64::from(addr).checked_add(bytes)?;
-        let placed = if addr == 0 {
-            len == 0
-        } else {
-            addr as usize & (align_of::<T>() - 1) == 0
-        };
-        (placed && end <= memory_bytes).then_some(Self {
+        let size = u64::try_from(size_of::<T>()).ok()?;
+        array_bytes(addr, len, size, align_of::<T>() as u32, memory_bytes).map(|_| Self {
             addr,
             len,
             _element: PhantomData,
@@ -123,6 +115,37 @@ impl<T: Pod> HostSlice<T> {
             self.addr as usize as *mut T
         }
     }
+}
+
+/// The bytes of a host-supplied array of `len` elements of `size` bytes at `addr`, checked as
+/// [`HostSlice::within`] checks them, with the element's alignment `align` (a power of two).
+///
+/// For guests that take one export per element type and want the check compiled once: the width
+/// is a value here, not a type.
+#[inline(always)]
+pub fn array_bytes(
+    addr: u32,
+    len: u32,
+    size: u64,
+    align: u32,
+    memory_bytes: u64,
+) -> Option<Range<u64>> {
+    let start = u64::from(addr);
+    let end = start.checked_add(size.checked_mul(u64::from(len))?)?;
+    let placed = if addr == 0 {
+        len == 0
+    } else {
+        addr & (align - 1) == 0
+    };
+    (placed && end <= memory_bytes).then_some(start..end)
+}
+
+/// [`array_bytes`] within the running module's linear memory.
+#[cfg(target_arch = "wasm32")]
+#[inline(always)]
+pub fn array_bytes_in_memory(addr: u32, len: u32, size: u64, align: u32) -> Option<Range<u64>> {
+    use crate::memory::{LinearMemory, Wasm32, PAGE};
+    array_bytes(addr, len, size, align, Wasm32.pages() * PAGE)
 }
 
 /// `ptr` and `len` from the host as a shared slice: `None` if null with `len` > 0, misaligned,

@@ -22,7 +22,7 @@ fn search<T: Element>(nums: &[T], target: i64) -> Option<(usize, usize)> {
 }
 
 fn search_seeded<T: Element>(nums: &[T], target: i64, seed: u64) -> Option<(usize, usize)> {
-    let mut table = vec![T::default(); table_len(nums.len()).unwrap()];
+    let mut table = vec![T::default(); table_len(nums.len() as u32) as usize];
     find_pair(nums, target, seed, &mut table)
 }
 
@@ -106,21 +106,31 @@ fn keys_differing_only_in_high_bits_still_work() {
 }
 
 #[test]
-fn a_dirty_table_neither_panics_nor_loops() {
+fn a_dirty_table_is_cleared_first() {
     let nums = [1i32, 2, 3, 4];
     // Every slot occupied: by a number that pairs, by one that doesn't, by one not in `nums`.
     for fill in [3, 4, 9, -1] {
-        let mut table = vec![fill; table_len(nums.len()).unwrap()];
-        let _ = find_pair(&nums[..], 7, 0, &mut table);
+        let mut table = vec![fill; table_len(nums.len() as u32) as usize];
+        assert_eq!(find_pair(&nums[..], 7, 0, &mut table), Some((2, 3)));
     }
     let wide = [1i64, 2, 3, 4];
     for fill in [3, i64::MAX] {
-        let mut table = vec![fill; table_len(wide.len()).unwrap()];
-        let _ = find_pair(&wide[..], 7, 0, &mut table);
+        let mut table = vec![fill; table_len(wide.len() as u32) as usize];
+        assert_eq!(find_pair(&wide[..], 7, 0, &mut table), Some((2, 3)));
     }
-    let mut wrong_size = vec![0; 3];
-    let _ = find_pair(&nums[..], 7, 0, &mut wrong_size);
-    assert_eq!(find_pair(&nums[..], 7, 0, &mut []), None);
+}
+
+#[test]
+fn a_table_too_short_or_not_a_power_of_two_gives_none() {
+    let nums = [1i32, 2, 3, 4];
+    for len in [0, 1, 2, 3, 4, 6, 7, 12] {
+        let mut table = vec![0; len];
+        assert_eq!(find_pair(&nums[..], 7, 0, &mut table), None, "{len} slots");
+    }
+    // Any power of two above the count works; `table_len` is just the fast choice.
+    assert_eq!(find_pair(&nums[..], 7, 0, &mut [0; 16]), Some((2, 3)));
+    assert_eq!(find_pair(&nums[..], 7, 0, &mut [0; 5][..4]), None);
+    assert_eq!(find_pair(&nums[..3], 5, 0, &mut [0; 4]), Some((1, 2)));
 }
 
 #[test]
@@ -136,11 +146,12 @@ fn zero_is_found_only_once_seen() {
 
 #[test]
 fn table_len_is_a_power_of_two_at_least_twice_the_input() {
-    assert_eq!(table_len(0), Some(1));
-    assert_eq!(table_len(1), Some(2));
-    assert_eq!(table_len(3), Some(8));
-    assert_eq!(table_len(1 << 20), Some(1 << 21));
-    assert_eq!(table_len(usize::MAX / 2 + 1), None);
+    assert_eq!(table_len(0), 1);
+    assert_eq!(table_len(1), 2);
+    assert_eq!(table_len(3), 8);
+    assert_eq!(table_len(1 << 20), 1 << 21);
+    assert_eq!(table_len((1 << 31) + 1), 1 << 33);
+    assert_eq!(table_len(u32::MAX), 1 << 33);
 }
 
 #[test]
