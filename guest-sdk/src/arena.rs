@@ -43,8 +43,7 @@ unsafe fn state() -> &'static mut State {
 }
 
 /// `bump_alloc`: `size` zeroed bytes at a 16-aligned address, or 0 when the request can't be met
-/// (memory can't grow that far, or the arena's region table is full). `alloc(0)` is a valid
-/// non-null address.
+/// (memory can't grow that far). `alloc(0)` is a valid non-null address.
 pub fn alloc(size: u32) -> u32 {
     // SAFETY: the only reference, for this line.
     unsafe { state() }.arena.alloc(size)

@@ -1,65 +1,52 @@
 //! The bump arena's bookkeeping, generic over [`LinearMemory`] so that its arithmetic is tested
 //! natively.
 //!
-//! The arena owns a list of *regions*. The first starts at `__heap_base` and ends where the
-//! initial memory ends; each later one is memory the arena grew itself. Others grow memory too
-//! (dlmalloc, or the host through its `Memory` handle), so when the arena needs more room and
-//! memory no longer ends where its last region does, it starts a new region at the current end of
-//! memory: what lies between belongs to someone else and is never handed out or zeroed.
+//! The arena hands out memory from a cursor that only moves up, starting at `__heap_base`. It owns
+//! the initial memory past `__heap_base` and every page it grew itself, one bit per page (8 KiB of
+//! `.bss` cover 4 GiB). Others grow memory too (dlmalloc, or the host through its `Memory`
+//! handle): a page past the initial memory that the arena did not grow is theirs. A request that
+//! would cover one starts over past it, and rewinding skips it, so it is never handed out or
+//! zeroed. There is no limit on how often that happens, and after a rewind the same pages are
+//! handed out again: the arena never leaks.
 //!
-//! Everything the arena owns but hasn't handed out is zero: fresh pages are zero, and rewinding
-//! zeroes exactly what was handed out since the mark. So callers never clear what they get.
+//! Everything the arena owns past the cursor is zero: fresh pages are zero, and rewinding zeroes
+//! what it owns between the mark and the cursor. So callers never clear what they get.
+//!
+//! Every guest carries this code, so it is written for size: one loop over pages in each
+//! direction, no special first use, `u32` offsets wherever the values fit. The price is a few
+//! nanoseconds per page the cursor passes, its own or someone else's, in `alloc` and `rewind`:
+//! negligible next to the work that grew those pages.
 
-use crate::memory::{LinearMemory, PAGE};
-
-/// How many regions the arena can track. A new region only starts when someone else grew memory
-/// since the arena last did; past this many, a request that needs one gets 0.
-pub const MAX_REGIONS: usize = 64;
+use crate::memory::{LinearMemory, MEMORY_LIMIT, PAGE};
 
 /// Alignment of every pointer the arena hands out.
 pub const ALIGN: u64 = 16;
 
-/// A span of memory the arena owns: `[start, used)` is handed out, `[used, end)` is zero.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Region {
-    start: u64,
-    used: u64,
-    end: u64,
-}
-
-impl Region {
-    const EMPTY: Self = Self {
-        start: 0,
-        used: 0,
-        end: 0,
-    };
-}
+/// Words of the bitmap: one bit for each page of the largest memory.
+const WORDS: usize = (MEMORY_LIMIT / PAGE / 32) as usize;
 
 /// A position in the arena, from [`Arena::mark`], to rewind to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mark {
-    region: usize,
-    used: u64,
-}
+pub struct Mark(u32);
 
-/// A bump allocator over the regions of linear memory it owns.
+/// A bump allocator over the pages of linear memory it owns.
 pub struct Arena<M> {
     memory: M,
-    /// The regions set up so far, then all-zero slots (no region ends at 0). Even the first is
-    /// only set up by the first allocation, because `__heap_base` is only known at run time (and
-    /// an all-zero arena lives in `.bss`, costing no data segment).
-    regions: [Region; MAX_REGIONS],
-    /// The region allocations come from; later ones are empty (reused in order after a rewind).
-    current: usize,
+    /// The cursor: where the next request may start, 16-aligned, as an offset from
+    /// [`base`](Self::base) (it is at most 4 GiB, so the offset fits).
+    used: u32,
+    /// Bit `page % 32` of word `page / 32` is set when the arena grew `page`.
+    grown: [u32; WORDS],
 }
 
 impl<M: LinearMemory> Arena<M> {
-    /// An arena over `memory`; it claims its first region on first use.
+    /// An arena over `memory`. All-zero fields: it starts at the heap base, and a static one
+    /// lives in `.bss`, costing no data segment.
     pub const fn new(memory: M) -> Self {
         Self {
             memory,
-            regions: [Region::EMPTY; MAX_REGIONS],
-            current: 0,
+            used: 0,
+            grown: [0; WORDS],
         }
     }
 
@@ -68,104 +55,74 @@ impl<M: LinearMemory> Arena<M> {
         &self.memory
     }
 
-    /// The memory the arena works on. Growing it makes the arena start a new region next time it
-    /// grows.
+    /// The memory the arena works on. Pages grown through it are someone else's.
     pub fn memory_mut(&mut self) -> &mut M {
         &mut self.memory
     }
 
-    /// Hands out `size` zero bytes at a 16-aligned address, growing memory if needed; 0 when the
-    /// request can't be met (memory can't grow enough, or no region slot is left). Even for
-    /// `size` 0 the address is non-null and inside linear memory.
+    /// Hands out `size` zero bytes at a 16-aligned address, growing memory if needed; 0 when
+    /// memory can't grow enough. Even for `size` 0 the address is non-null and inside linear
+    /// memory.
     pub fn alloc(&mut self, size: u32) -> u32 {
         // A zero-size request still takes its room from one arena byte, so that its address is in
-        // bounds and below 4 GiB even when a region ends exactly there.
-        let room = u64::from(size.max(1));
-        loop {
-            // `current < MAX_REGIONS` always; the mask just lets the compiler see it.
-            let current = self.current % MAX_REGIONS;
-            let region = self.regions[current];
-            let start = align_up(region.used);
-            let end = start + room;
-            if end <= region.end {
-                self.regions[current].used = start + u64::from(size);
-                return start as u32;
-            }
-            if self.is_set_up(current + 1) {
-                // Reusing regions after a rewind: one too small for this request is passed over.
-                self.current = current + 1;
-                continue;
-            }
-            let memory_end = self.memory.pages() * PAGE;
-            if region.end == memory_end {
-                // `end` is below 2^33, so the page count fits; growing past 4 GiB fails like any
-                // other growth that memory refuses.
-                let grown_end = (end + (PAGE - 1)) & !(PAGE - 1);
-                if self
-                    .memory
-                    .grow(((grown_end - memory_end) / PAGE) as u32)
-                    .is_none()
-                {
+        // bounds and below 4 GiB even when memory ends exactly there.
+        let room = u64::from(size | u32::from(size == 0));
+        let base = self.base();
+        let mut at = base + u64::from(self.used);
+        let mut page = (at / PAGE) as u32;
+        // Pages from here on can only be grown by this call: nothing else runs meanwhile.
+        let fresh = self.memory.pages() as u32;
+        // Every page of `[at, at + room)` must be the arena's: check them in order.
+        while u64::from(page) * PAGE < at + room {
+            let pages = self.memory.pages() as u32;
+            if page >= pages {
+                // Memory ends here: grow it to the page past the request's last byte. Past 4 GiB,
+                // memory refuses like it does past a cap (`at + room` is below 2^33, so the page
+                // count fits).
+                let end = ((at + room - 1) / PAGE + 1) as u32;
+                if self.memory.grow(end - pages).is_none() {
                     return 0;
                 }
-                self.regions[current].end = grown_end;
-            } else {
-                // The arena's first region, or someone else grew memory since this region ended:
-                // start a new one at the end of memory (in place of this one if it is empty: the
-                // all-zero slot before the first call, or a leftover of a failed request).
-                let index = if region.start == region.end {
-                    current
-                } else {
-                    current + 1
-                };
-                let fresh = if region.end == 0 {
-                    // `__heap_end` is a page boundary, so at or past the aligned heap base.
-                    let start = align_up(self.memory.heap_base());
-                    Region {
-                        start,
-                        used: start,
-                        end: self.memory.heap_end(),
-                    }
-                } else {
-                    Region {
-                        start: memory_end,
-                        used: memory_end,
-                        end: memory_end,
-                    }
-                };
-                let Some(slot) = self.regions.get_mut(index) else {
-                    return 0;
-                };
-                *slot = fresh;
-                self.current = index;
             }
+            if page >= fresh {
+                // Grown just now. (`% WORDS` only shows the compiler the index is in bounds.)
+                self.grown[page as usize / 32 % WORDS] |= 1 << (page % 32);
+            } else if !self.owns(page) {
+                // Someone else's page: the request starts over past it.
+                at = u64::from(page + 1) * PAGE;
+            }
+            page += 1;
         }
+        // The next request starts at the next aligned address. Its offset is below 2^32, and
+        // wrapping arithmetic gets it right even when the address is 2^32.
+        let next = (at as u32)
+            .wrapping_add(size)
+            .wrapping_add(ALIGN as u32 - 1)
+            & !(ALIGN as u32 - 1);
+        self.used = next.wrapping_sub(base as u32);
+        at as u32
     }
 
-    /// Whether slot `index` holds a region.
+    /// Where the arena starts: the heap base, aligned (still within the initial memory, whose
+    /// end `__heap_end` is a page boundary).
     #[inline(always)]
-    fn is_set_up(&self, index: usize) -> bool {
-        self.regions
-            .get(index)
-            .is_some_and(|region| region.end != 0)
+    fn base(&self) -> u64 {
+        align_up(self.memory.heap_base())
     }
 
-    /// How many regions are set up.
-    #[cfg(test)]
-    fn count(&self) -> usize {
-        (0..MAX_REGIONS)
-            .take_while(|&index| self.is_set_up(index))
-            .count()
+    /// Whether `page`, below the end of memory, is the arena's: part of the initial memory, or
+    /// grown by the arena. Not inlined: `alloc` and `rewind` share it.
+    #[inline(never)]
+    fn owns(&self, page: u32) -> bool {
+        // `|`, not `||`: both tests are cheap and valid for any page, and no branch is smaller.
+        (u64::from(page) < self.memory.heap_end() / PAGE)
+            | (self.grown[page as usize / 32 % WORDS] & (1 << (page % 32)) != 0)
     }
 
     /// The current position, to [`rewind`](Self::rewind) to.
     #[inline(always)]
     pub fn mark(&self) -> Mark {
-        // Before the first allocation this is `used` 0, which rewinding reads as "the start".
-        Mark {
-            region: self.current,
-            used: self.regions[self.current % MAX_REGIONS].used,
-        }
+        Mark(self.used)
     }
 
     /// Zeroes every byte handed out since `mark`, then hands them out again from there.
@@ -174,32 +131,35 @@ impl<M: LinearMemory> Arena<M> {
     ///
     /// No Rust reference into memory handed out since `mark` is live.
     pub unsafe fn rewind(&mut self, mark: Mark) {
-        // Regions after the mark's were empty at the mark.
-        let mut mark_used = mark.used;
-        let mut index = mark.region;
-        while index <= self.current {
-            let region = &mut self.regions[index % MAX_REGIONS];
-            let from = region.start.max(mark_used);
-            if region.used > from {
-                // SAFETY: `[from, used)` was handed out since `mark`, which the caller no longer
-                // references; the arena owns it.
-                unsafe { self.memory.zero(from, region.used - from) };
-                region.used = from;
+        // Offsets from the base are below 2^32 minus the base. So is the address of a byte before
+        // the cursor, and, in wrapping arithmetic, the offset of the end of its page.
+        let base = self.base() as u32;
+        let end = core::mem::replace(&mut self.used, mark.0);
+        let mut at = mark.0;
+        // One page at a time: each is either the arena's or someone else's.
+        while at < end {
+            let addr = base + at;
+            let next = (addr | (PAGE as u32 - 1))
+                .wrapping_add(1)
+                .wrapping_sub(base)
+                .min(end);
+            if self.owns(addr / PAGE as u32) {
+                // SAFETY: the arena owns these bytes; they were handed out since `mark` (or passed
+                // over, and still zero), and the caller holds no reference to them.
+                unsafe { self.memory.zero(u64::from(addr), u64::from(next - at)) };
             }
-            mark_used = 0;
-            index += 1;
+            at = next;
         }
-        self.current = mark.region;
     }
 
-    /// Zeroes everything handed out, then rewinds to the start of the first region.
+    /// Zeroes everything handed out, then rewinds to the start.
     ///
     /// # Safety
     ///
     /// No Rust reference into memory the arena handed out is live.
     pub unsafe fn reset(&mut self) {
         // SAFETY: the caller holds no reference into anything handed out.
-        unsafe { self.rewind(Mark { region: 0, used: 0 }) }
+        unsafe { self.rewind(Mark(0)) }
     }
 }
 

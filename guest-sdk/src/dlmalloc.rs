@@ -1,8 +1,8 @@
 //! dlmalloc as the `#[global_allocator]` (feature `dlmalloc`), on pages it grows itself.
 //!
-//! dlmalloc's own wasm system allocator first claims `[__heap_base, __heap_end)`, which is the
-//! arena's first region; this one only ever grows fresh pages. The arena sees those pages as
-//! someone else's growth and starts its next region after them.
+//! dlmalloc's own wasm system allocator first claims `[__heap_base, __heap_end)`, where the arena
+//! starts; this one only ever grows fresh pages. The arena sees those pages as someone else's
+//! growth and passes over them.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;

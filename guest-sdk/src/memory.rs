@@ -12,7 +12,7 @@ pub const MEMORY_LIMIT: u64 = 1 << 32;
 
 /// What the arena needs from linear memory.
 pub trait LinearMemory {
-    /// Where the arena's first region starts: the linker's `__heap_base`.
+    /// Where the arena starts: the linker's `__heap_base`.
     fn heap_base(&self) -> u64;
 
     /// Where the initial memory ends: the linker's `__heap_end`. Memory past it was grown at run

@@ -4,7 +4,7 @@ use std::vec::Vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-use super::{Arena, MAX_REGIONS};
+use super::Arena;
 use crate::fake_memory::FakeMemory;
 use crate::memory::{LinearMemory, MEMORY_LIMIT, PAGE};
 
@@ -28,6 +28,18 @@ fn take(arena: &mut Arena<FakeMemory>, size: u32) -> Range<u64> {
 fn reset(arena: &mut Arena<FakeMemory>) {
     // SAFETY: the fake memory holds no Rust references.
     unsafe { arena.reset() }
+}
+
+/// What the arena zeroed, adjacent ranges merged: it zeroes a page at a time.
+fn zeroed(memory: &FakeMemory) -> Vec<Range<u64>> {
+    let mut merged: Vec<Range<u64>> = Vec::new();
+    for range in &memory.zeroed {
+        match merged.last_mut() {
+            Some(last) if last.end == range.start => last.end = range.end,
+            _ => merged.push(range.clone()),
+        }
+    }
+    merged
 }
 
 #[test]
@@ -54,7 +66,7 @@ fn zero_size_gets_a_valid_address_without_taking_room() {
 }
 
 #[test]
-fn zero_size_at_the_exact_end_of_a_region_moves_past_it() {
+fn zero_size_at_the_exact_end_of_memory_grows_it() {
     let mut arena = arena(100);
     let rest = (INITIAL_END - FIRST) as u32;
     assert_eq!(take(&mut arena, rest), FIRST..INITIAL_END);
@@ -68,7 +80,7 @@ fn zero_size_at_the_exact_end_of_a_region_moves_past_it() {
 }
 
 #[test]
-fn growth_extends_the_region_when_contiguous() {
+fn growth_continues_where_memory_ended() {
     let mut arena = arena(100);
     let big = take(&mut arena, 3 * PAGE as u32);
     assert_eq!(big.start, FIRST);
@@ -76,22 +88,21 @@ fn growth_extends_the_region_when_contiguous() {
         arena.memory().size(),
         (FIRST + 3 * PAGE).div_ceil(PAGE) * PAGE
     );
-    assert_eq!(arena.count(), 1);
+    assert_eq!(arena.memory().grows, 1);
     assert_eq!(take(&mut arena, 16).start, big.end);
 }
 
 #[test]
-fn foreign_growth_starts_a_new_region_and_stays_untouched() {
+fn foreign_pages_are_passed_over_and_never_touched() {
     let mut arena = arena(100);
     let mine = take(&mut arena, 1000);
     let theirs = arena.memory_mut().grow_foreign(2, 0xAB);
     let big = take(&mut arena, PAGE as u32);
     assert_eq!(
         big.start, theirs.end,
-        "the new region starts after the foreign pages"
+        "the request starts after the foreign pages"
     );
-    assert_eq!(arena.count(), 2);
-    // Room left in the first region still serves small requests? No: a bump arena moves on.
+    // Room left before the foreign pages still serves small requests? No: a bump arena moves on.
     assert!(take(&mut arena, 16).start >= big.end);
 
     arena.memory_mut().fill(mine.clone(), 1);
@@ -116,7 +127,7 @@ fn growth_by_the_host_before_first_use_is_skipped() {
     assert_eq!(
         take(&mut arena, 16).start,
         FIRST,
-        "the initial region is still the arena's"
+        "the initial memory is still the arena's"
     );
     let past = take(&mut arena, PAGE as u32);
     assert_eq!(past.start, host.end);
@@ -131,13 +142,13 @@ fn reset_zeroes_exactly_what_was_handed_out() {
     let b = take(&mut arena, 2 * PAGE as u32);
     arena.memory_mut().fill(a.start..b.end, 0xEE);
     reset(&mut arena);
-    assert_eq!(arena.memory().zeroed.len(), 1);
-    assert_eq!(arena.memory().zeroed[0], FIRST..b.end);
+    assert_eq!(zeroed(arena.memory()), std::vec![FIRST..b.end]);
     assert!(arena.memory().all(FIRST..arena.memory().size(), 0));
+    let calls = arena.memory().zeroed.len();
     reset(&mut arena);
     assert_eq!(
         arena.memory().zeroed.len(),
-        1,
+        calls,
         "nothing handed out, nothing zeroed"
     );
 }
@@ -151,7 +162,7 @@ fn reset_before_any_allocation_does_nothing() {
 }
 
 #[test]
-fn after_reset_regions_are_reused_in_order() {
+fn after_reset_the_same_memory_is_handed_out_again() {
     let mut arena = arena(100);
     let sizes = [100, PAGE as u32, 7, 3 * PAGE as u32, 0, 5000];
     let mut first_run = Vec::new();
@@ -161,25 +172,21 @@ fn after_reset_regions_are_reused_in_order() {
         }
         first_run.push(take(&mut arena, size));
     }
-    let (grows, regions) = (arena.memory().grows, arena.count());
+    let grows = arena.memory().grows;
     reset(&mut arena);
     let second_run: Vec<_> = sizes.iter().map(|&size| take(&mut arena, size)).collect();
     assert_eq!(first_run, second_run);
-    assert_eq!(
-        (arena.memory().grows, arena.count()),
-        (grows, regions),
-        "no new memory"
-    );
+    assert_eq!(arena.memory().grows, grows, "no new memory");
 }
 
 #[test]
-fn a_region_too_small_after_reset_is_skipped_not_split() {
+fn a_request_that_meets_a_foreign_page_starts_past_it() {
     let mut arena = arena(100);
     take(&mut arena, 64);
     arena.memory_mut().grow_foreign(1, 0x77);
     let second = take(&mut arena, PAGE as u32);
     reset(&mut arena);
-    // Larger than what is left of the first region: served from the second one.
+    // Larger than what is left before the foreign page: served from past it.
     let big = (INITIAL_END - FIRST) as u32 + 1;
     assert_eq!(take(&mut arena, big).start, second.start);
 }
@@ -211,43 +218,70 @@ fn a_memory_cap_makes_growth_fail_then_smaller_requests_still_work() {
 }
 
 #[test]
-fn the_region_table_is_bounded() {
+fn any_number_of_foreign_growths_is_passed_over() {
     let mut arena = arena(1000);
-    take(&mut arena, 16);
-    for _ in 1..MAX_REGIONS {
-        arena.memory_mut().grow_foreign(1, 0x11);
-        take(&mut arena, PAGE as u32);
+    let mut mine = std::vec![take(&mut arena, 16)];
+    let mut theirs = Vec::new();
+    for _ in 0..200 {
+        theirs.push(arena.memory_mut().grow_foreign(1, 0x11));
+        mine.push(take(&mut arena, PAGE as u32));
     }
-    assert_eq!(arena.count(), MAX_REGIONS);
-    // Contiguous growth needs no new slot...
-    take(&mut arena, PAGE as u32);
-    // ...a new region does.
-    let pages = arena.memory().pages();
-    arena.memory_mut().grow_foreign(1, 0x11);
-    assert_eq!(arena.alloc(PAGE as u32), 0);
-    assert_eq!(
-        arena.memory().pages(),
-        pages + 1,
-        "no pages grown for a region it can't track"
-    );
-    // A reset makes the tracked regions available again.
+    for (i, range) in mine.iter().enumerate() {
+        arena.memory_mut().fill(range.clone(), i as u8 + 1);
+    }
+    let grows = arena.memory().grows;
     reset(&mut arena);
-    assert_eq!(take(&mut arena, 16).start, FIRST);
+    for range in &mine {
+        assert!(arena.memory().all(range.clone(), 0));
+    }
+    for range in &theirs {
+        assert!(arena.memory().all(range.clone(), 0x11));
+    }
+    let again: Vec<_> = (0..=200)
+        .map(|i| take(&mut arena, if i == 0 { 16 } else { PAGE as u32 }))
+        .collect();
+    assert_eq!(again, mine, "the same pages, in the same order");
+    assert_eq!(arena.memory().grows, grows, "no new memory");
 }
 
 #[test]
-fn failed_requests_after_foreign_growth_use_up_no_region_slots() {
+fn a_request_spanning_several_pages_starts_past_every_foreign_page_in_the_way() {
+    let mut arena = arena(100);
+    take(&mut arena, 16);
+    // The arena's pages, then someone else's, alternating.
+    let mut theirs = Vec::new();
+    for _ in 0..3 {
+        take(&mut arena, PAGE as u32);
+        theirs.push(arena.memory_mut().grow_foreign(1, 0x5A));
+    }
+    reset(&mut arena);
+    // Two pages fit nowhere before the end of memory: they come from fresh pages.
+    let pages = arena.memory().pages();
+    let two = take(&mut arena, 2 * PAGE as u32);
+    assert_eq!(two.start, pages * PAGE);
+    // A page fits in the initial memory's rest and the arena's first grown page.
+    reset(&mut arena);
+    let one = take(&mut arena, PAGE as u32);
+    assert_eq!(one.start, FIRST);
+    for range in theirs {
+        assert!(arena.memory().all(range, 0x5A));
+    }
+}
+
+#[test]
+fn failed_requests_after_foreign_growth_change_nothing() {
     let mut arena = arena(1000);
     take(&mut arena, 16);
-    for _ in 0..2 * MAX_REGIONS {
+    for _ in 0..100 {
         arena.memory_mut().grow_foreign(1, 0x11);
         assert_eq!(arena.alloc(u32::MAX - 64), 0);
     }
-    assert!(
-        arena.count() <= 2,
-        "{} regions for nothing handed out",
-        arena.count()
+    assert_eq!(
+        arena.memory().grows,
+        0,
+        "nothing grown for a failed request"
     );
+    assert_eq!(take(&mut arena, 16).start, FIRST + 16);
     let theirs = arena.memory_mut().grow_foreign(1, 0x11);
     assert_eq!(take(&mut arena, PAGE as u32).start, theirs.end);
 }
@@ -312,7 +346,7 @@ fn rewinding_to_a_mark_wipes_only_what_came_after() {
     assert_eq!(
         take(&mut arena, PAGE as u32),
         later,
-        "and reuses the later region"
+        "and the memory past the foreign page"
     );
 }
 
@@ -429,8 +463,7 @@ fn run_workload(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let memory = arena.memory();
                 if addr == 0 {
                     let needed = (u64::from(size) + 16).div_ceil(PAGE);
-                    let justified =
-                        memory.pages() + needed > MAX_PAGES || arena.count() == MAX_REGIONS;
+                    let justified = memory.pages() + needed > MAX_PAGES;
                     prop_assert!(justified, "bump_alloc({size}) failed with room to grow");
                     continue;
                 }

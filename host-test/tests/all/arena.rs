@@ -156,6 +156,47 @@ fn memory_the_host_grew_is_skipped_and_never_zeroed() -> Result<()> {
 }
 
 #[test]
+fn any_number_of_host_growths_is_passed_over() -> Result<()> {
+    let mut guest = Guest::new("twosum")?;
+    guest.alloc(16)?;
+    // A page of the host's after each page of the arena's, far more often than a table of
+    // regions would hold.
+    let mut mine = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..100 {
+        let host = guest.memory_size();
+        guest.grow_memory_to(host + PAGE)?;
+        fill(&mut guest, host as u32, PAGE as usize, 0x77)?;
+        theirs.push(host as u32);
+        let ptr = guest.alloc(PAGE as u32)?;
+        ensure!(
+            u64::from(ptr) == host + PAGE,
+            "{ptr:#x} after host memory at {host:#x}"
+        );
+        fill(&mut guest, ptr, PAGE as usize, 0x22)?;
+        mine.push(ptr);
+    }
+    let size = guest.memory_size();
+    guest.reset()?;
+    for &host in &theirs {
+        ensure!(
+            guest.read(host, PAGE as usize)?.iter().all(|&b| b == 0x77),
+            "reset zeroed host memory at {host:#x}"
+        );
+    }
+    guest.alloc(16)?;
+    for &ptr in &mine {
+        ensure!(is_zero(&guest, ptr, PAGE as usize)?);
+        ensure!(guest.alloc(PAGE as u32)? == ptr, "the same pages again");
+    }
+    ensure!(
+        guest.memory_size() == size,
+        "reusing the pages grows nothing"
+    );
+    Ok(())
+}
+
+#[test]
 fn impossible_requests_return_zero() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
     let first = guest.alloc(16)?;
