@@ -19,7 +19,7 @@
 mod exports;
 mod search;
 
-pub use search::{find_pair, table_len, Element};
+pub use search::{find_pair, table_len, Numbers};
 
 guest_sdk::export_arena!();
 

@@ -1,49 +1,105 @@
 //! The search itself: one pass over the numbers, an open-addressing table of the numbers seen.
 //!
+//! A slot holds the index of a number seen, plus one (zero is a vacant slot), never the number
+//! itself. So:
+//! - slots are four bytes whatever the width, and one loop serves both widths: the table of the
+//!   500,000-number benchmark is 4 MB for `i64`s too;
+//! - the index of the pair's first element is in the slot that matched: nothing scans for it,
+//!   and a repeated number just moves its slot to its latest index, as the reference's `dict`
+//!   does;
+//! - 0 needs no special case: only an index can be zero.
+//!
+//! A probe reads the number at the slot's index to compare it. That second, dependent load
+//! measured cheaper than a table of numbers twice as wide.
+//!
 //! A number `x` and its complement `target - x` hash alike: the table is keyed by the smaller of
-//! the two. So looking up the complement and inserting `x` walk one probe chain, and each number
-//! costs one visit to the table, the bulk of the memory traffic, instead of two.
-//!
-//! The table holds the numbers themselves, not their indices, so a probe compares the key in the
-//! slot it loaded and never reaches back into the numbers; slots are as small as the element
-//! type. The index a pair needs is found once, at the end, by scanning back from the second
-//! element for the latest equal number: one pass over the numbers at most, so O(n). The search
-//! stops at that second element and leaves the scan to its caller, so that the guest compiles
-//! the scan once for both widths.
-//!
-//! A zeroed slot is vacant, so 0 itself can't be told apart from a vacancy in the table: whether
-//! 0 was seen is a flag of its own.
+//! the two. So looking up the complement and recording `x` walk one probe chain, and each number
+//! costs one visit to the table instead of two.
 //!
 //! The hash is multiply-shift with a multiplier derived from the caller's seed: with a random
 //! seed, inputs crafted to collide (and turn the O(n) pass quadratic) can't be built in advance.
 
-use guest_sdk::Pod;
+use core::marker::PhantomData;
 
-/// An integer type twosum searches; its table slots are the type itself.
-pub trait Element: Pod + Ord + Default + Into<i64> {
-    /// `target - self`, if the exact difference is in this type's range: a complement outside it
-    /// can't be among the numbers.
-    fn complement(self, target: i64) -> Option<Self>;
+/// Numbers of either width, `i32` or `i64`, borrowed from a slice and read as `i64`.
+///
+/// The width is a value, not a type parameter, so the search loop is compiled once for both: the
+/// branch on it, when a number is loaded, goes the same way all through a search.
+#[derive(Clone, Copy, Debug)]
+pub struct Numbers<'a> {
+    start: *const u8,
+    len: usize,
+    wide: bool,
+    _borrow: PhantomData<&'a [i32]>,
 }
 
-impl Element for i32 {
+impl<'a> From<&'a [i32]> for Numbers<'a> {
     #[inline(always)]
-    fn complement(self, target: i64) -> Option<Self> {
-        // In i64, `target - self` can only wrap by 2^64, and no i32 is near a wrapped value: a
-        // wrapped difference is out of i32's range too, so wrapping is exact here.
-        target.wrapping_sub(self.into()).try_into().ok()
+    fn from(nums: &'a [i32]) -> Self {
+        Self::erase(nums.as_ptr().cast(), nums.len(), false)
     }
 }
 
-impl Element for i64 {
+impl<'a> From<&'a [i64]> for Numbers<'a> {
     #[inline(always)]
-    fn complement(self, target: i64) -> Option<Self> {
-        target.checked_sub(self)
+    fn from(nums: &'a [i64]) -> Self {
+        Self::erase(nums.as_ptr().cast(), nums.len(), true)
     }
 }
 
-/// The table length [`find_pair`] wants for `len` numbers: the least power of two holding twice
-/// as many slots, so probe chains stay short.
+impl Numbers<'_> {
+    #[inline(always)]
+    fn erase(start: *const u8, len: usize, wide: bool) -> Self {
+        Self {
+            start,
+            len,
+            wide,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// How many numbers there are.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number `k`.
+    ///
+    /// # Safety
+    ///
+    /// `k < self.len()`.
+    #[inline(always)]
+    unsafe fn get_unchecked(&self, k: usize) -> i64 {
+        // SAFETY: `start` is a live slice of `len` numbers of this width (`From`), and `k < len`.
+        unsafe {
+            if self.wide {
+                self.start.cast::<i64>().add(k).read()
+            } else {
+                self.start.cast::<i32>().add(k).read().into()
+            }
+        }
+    }
+
+    /// `target - num` for a number `num` of this width, if the exact difference is of this width
+    /// too: a complement beyond it can't be among the numbers.
+    #[inline(always)]
+    fn complement(&self, num: i64, target: i64) -> Option<i64> {
+        let complement = target.checked_sub(num)?;
+        // Sign-extending the low 32 bits changes nothing for an `i32`.
+        let unused = if self.wide { 0 } else { 32 };
+        (complement << unused >> unused == complement).then_some(complement)
+    }
+}
+
+/// The table length [`find_pair`] wants for `len` numbers: the least power of two of slots at
+/// least twice as many, so probe chains stay short.
 #[inline(always)]
 pub fn table_len(len: u32) -> u64 {
     // At most 2^33: no overflow.
@@ -56,21 +112,26 @@ pub fn table_len(len: u32) -> u64 {
 /// range is simply absent. `seed` keys the hash: every seed gives the same answer.
 ///
 /// `table` is scratch space, cleared first: [`table_len`] slots are what the search wants; any
-/// power of two above `nums.len()` works, and other lengths give `None`.
-pub fn find_pair<T: Element>(
-    nums: &[T],
+/// power of two above `nums.len()` works, and other lengths give `None`, as do more than
+/// `u32::MAX` numbers (a slot holds an index in 32 bits).
+pub fn find_pair<'a>(
+    nums: impl Into<Numbers<'a>>,
     target: i64,
     seed: u64,
-    table: &mut [T],
+    table: &mut [u32],
 ) -> Option<(usize, usize)> {
-    if !table.len().is_power_of_two() || table.len() <= nums.len() {
+    let nums = nums.into();
+    let too_many = u32::try_from(nums.len()).is_err();
+    if too_many || !table.len().is_power_of_two() || table.len() <= nums.len() {
         return None;
     }
-    table.fill(T::default());
-    let hash = Hash::new(seed, table.len().trailing_zeros());
-    let (i, complement) = find_second(nums, target, hash, table)?;
-    let j = nums.get(..i)?.iter().rposition(|&num| num == complement)?;
-    Some((j, i))
+    table.fill(0);
+    find_pair_zeroed(
+        nums,
+        target,
+        Hash::new(seed, table.len().trailing_zeros()),
+        table,
+    )
 }
 
 /// Multiply-shift hashing into a table of a power of two of slots.
@@ -101,46 +162,52 @@ impl Hash {
     }
 }
 
-/// The `i` of [`find_pair`]'s pair, and the complement it found: its `j` is then the latest
-/// occurrence of the complement before `i`.
+/// [`find_pair`] over a zeroed table of more than `nums.len()` slots, at most `u32::MAX` numbers,
+/// and `hash` made for the table's length.
 ///
-/// `table` must be zeroed, with a power of two of slots above `nums.len()`, and `hash` made for
-/// that length: then every probe chain ends at a vacant slot at the latest. Otherwise the result
-/// is unspecified and the search may not end. Bounding the probe loop instead would cost 42 of
-/// the artifact's 1,024 bytes, and the guest's table comes zeroed from the arena.
+/// Then every probe chain ends at a vacant slot at the latest, since each number fills at most
+/// one. A table that isn't zeroed can make the search answer wrong or never end, though it never
+/// reads outside `nums` and `table`. (Bounding the probe loop instead would cost 42 of the
+/// artifact's 1,024 bytes; the guest's table comes zeroed from the arena.)
 #[inline(always)]
-pub(crate) fn find_second<T: Element>(
-    nums: &[T],
+pub(crate) fn find_pair_zeroed(
+    nums: Numbers,
     target: i64,
     hash: Hash,
-    table: &mut [T],
-) -> Option<(usize, T)> {
+    table: &mut [u32],
+) -> Option<(usize, usize)> {
     let mask = table.len().checked_sub(1)?;
-    let zero = T::default();
-    let mut zero_seen = false;
-    for (i, &num) in nums.iter().enumerate() {
-        // A number without a complement in range pairs with nothing, and nothing looks it up.
-        let Some(complement) = num.complement(target) else {
+    for i in 0..nums.len() {
+        // SAFETY: `i < len`.
+        let num = unsafe { nums.get_unchecked(i) };
+        let Some(complement) = nums.complement(num, target) else {
             continue;
         };
-        let key: i64 = num.min(complement).into();
-        let mut slot = hash.slot(key);
+        let mut slot = hash.slot(num.min(complement));
         loop {
             slot &= mask;
             // SAFETY: `slot` was just masked to at most `len - 1`.
-            let stored = unsafe { table.get_unchecked_mut(slot) };
-            if *stored == complement && (complement != zero || zero_seen) {
-                return Some((i, complement));
-            }
-            if *stored == num || *stored == zero {
-                // Storing 0 leaves its slot looking vacant, which is harmless: the flag says
-                // it's there.
-                *stored = num;
+            let entry = unsafe { table.get_unchecked_mut(slot) };
+            let Some(seen) = (*entry as usize).checked_sub(1) else {
+                // Vacant. `i + 1` fits: there are at most `u32::MAX` numbers.
+                *entry = i as u32 + 1;
                 break;
+            };
+            // Always true of a table that started zeroed.
+            if seen < i {
+                // SAFETY: `seen < i < len`.
+                let seen_num = unsafe { nums.get_unchecked(seen) };
+                if seen_num == complement {
+                    return Some((seen, i));
+                }
+                if seen_num == num {
+                    // The latest occurrence is the one a pair names.
+                    *entry = i as u32 + 1;
+                    break;
+                }
             }
             slot += 1;
         }
-        zero_seen |= num == zero;
     }
     None
 }
