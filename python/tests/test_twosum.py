@@ -463,3 +463,22 @@ def test_a_solver_lets_an_instance_a_big_input_grew_go(make_guest: GuestFactory)
     assert solver.twosum([1, 2, 3], 5) == (1, 2)
     assert solver.instance is not instance
     assert solver.twosum([1, 2, 3], 5) == (1, 2)
+
+
+def test_a_solver_collected_in_a_reference_cycle_leaves_a_working_instance() -> None:
+    # The garbage collector finalizes a whole cycle before it frees any of it. A solver that
+    # handed its instance back from __del__ handed back one whose wasmtime store the same
+    # collection had just deleted, and the next solver crashed the process in it.
+    class Holder:
+        pass
+
+    gc.collect()
+    for _ in range(3):
+        holder = Holder()
+        holder.cycle = holder
+        holder.solver = TwoSum(python_cutoff=0)
+        holder.instance = holder.solver.instance
+        assert holder.solver.twosum(list(range(100)), 3) == (1, 2)
+        del holder
+        gc.collect()
+        assert TwoSum(python_cutoff=0).twosum(list(range(100)), 5) == (2, 3)

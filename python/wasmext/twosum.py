@@ -56,9 +56,14 @@ PYTHON_CUTOFF = 64
 # Instances of dropped solvers, kept per guest for the next TwoSum(): creating one per call
 # then costs what sharing one does, instead of a fresh instance faulting in its linear
 # memory again (~6 MB for 500,000 ints, measured ~40% of such a call). A drop only appends
-# to a bounded deque (atomic, no lock, no guest call): __del__ runs wherever the garbage
-# collector happens to, even inside os.fork() with every lock held. Checking and wiping an
-# instance waits until a new solver takes it, in ordinary code.
+# to a bounded deque (atomic, no lock, no guest call): it runs wherever the garbage collector
+# happens to, even inside os.fork() with every lock held. Checking and wiping an instance
+# waits until a new solver takes it, in ordinary code.
+#
+# The drop is a weakref.finalize, not __del__: the finalizer holds the instance until the
+# solver dies, so the instance is never garbage itself. With __del__, a solver caught in a
+# reference cycle handed back an instance whose wasmtime store the same collection then
+# deleted, and the next solver crashed the process in it.
 _IDLE_PER_GUEST = 2
 _idle: weakref.WeakKeyDictionary[Guest, collections.deque[Instance]] = weakref.WeakKeyDictionary()
 _idle_lock = _forksafe.lock(_forksafe.IDLE)
@@ -88,6 +93,12 @@ def _take_idle(idle: collections.deque[Instance]) -> Instance | None:
         except WasmextError:
             continue
         return instance
+
+
+def _park(idle: collections.deque[Instance], instance: Instance) -> None:
+    """Leave a dropped solver's instance for the next solver, which wipes it."""
+    if not instance.poisoned:  # an attribute read, no lock
+        idle.append(instance)
 
 
 def _reference(values: list[int], target: int) -> tuple[int, int] | None:
@@ -136,13 +147,13 @@ class TwoSum:
         self._idle = _idle_for(self._guest)
         self._attach(_take_idle(self._idle) or self._guest.new_instance())
 
-    def __del__(self) -> None:
-        """Leave the instance for the next solver of the same guest, which wipes it."""
-        instance: Instance | None = getattr(self, "_instance", None)  # unset if __init__ failed
-        if instance is not None and not instance.poisoned:  # (an attribute read, no lock)
-            self._idle.append(instance)
-
     def _attach(self, instance: Instance) -> None:
+        previous: weakref.finalize | None = getattr(self, "_park", None)
+        if previous is not None:
+            previous.detach()  # that instance is poisoned or retired: nobody gets it
+        # When this solver dies, the next solver of the same guest gets the instance.
+        self._park = weakref.finalize(self, _park, self._idle, instance)
+        self._park.atexit = False
         self._instance = instance
         self._functions = {
             width: instance.function(name) for width, name in _GUEST_FUNCTION.items()
