@@ -18,7 +18,7 @@ from wasmext import monocypher as mc
 from wasmext.runtime import DEFAULT_MAX_MEMORY, RETAINED_MEMORY, Guest
 from wasmext.twosum import TwoSum, twosum
 
-TWOSUM_ELEMENTS = 3_000_000
+TWOSUM_ELEMENTS = 4_500_000
 AEAD_BYTES = (64 << 20) + 17  # not a whole number of ChaCha20 blocks or Poly1305 chunks
 
 
