@@ -116,7 +116,7 @@ fn reset_zeroes_what_was_handed_out_and_rewinds() -> Result<()> {
     }
     ensure!(
         guest.memory_size() == size_before,
-        "reusing the regions grows nothing"
+        "reusing the memory grows nothing"
     );
     guest.reset()?;
     guest.reset()?;
@@ -150,7 +150,7 @@ fn memory_the_host_grew_is_skipped_and_never_zeroed() -> Result<()> {
     );
     ensure!(
         guest.alloc(64)? == low && guest.alloc(PAGE as u32)? == high,
-        "regions are reused in order"
+        "the same addresses are handed out again"
     );
     Ok(())
 }
@@ -159,8 +159,8 @@ fn memory_the_host_grew_is_skipped_and_never_zeroed() -> Result<()> {
 fn any_number_of_host_growths_is_passed_over() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
     guest.alloc(16)?;
-    // A page of the host's after each page of the arena's, far more often than a table of
-    // regions would hold.
+    // A page of the host's after each page of the arena's: more interleavings than a fixed
+    // table of regions would track.
     let mut mine = Vec::new();
     let mut theirs = Vec::new();
     for _ in 0..100 {

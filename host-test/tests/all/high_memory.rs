@@ -96,7 +96,7 @@ fn reset_zeroes_the_arena_above_2_gib_and_nothing_of_the_hosts() -> Result<()> {
     }
     ensure!(
         guest.alloc(64)? == low && guest.alloc(PAGE as u32)? == high,
-        "regions are reused in order"
+        "the same addresses are handed out again"
     );
     Ok(())
 }

@@ -121,7 +121,7 @@ fn interleaved_growth_keeps_both_intact_and_reset_spares_the_heap() -> Result<()
     for (&size, &(start, _)) in sizes.iter().zip(&arena) {
         ensure!(
             u64::from(guest.alloc(size)?) == start,
-            "after reset, regions are reused in order"
+            "after reset, the same addresses are handed out again"
         );
     }
     let _: () = guest.call("heap_clear", ())?;
