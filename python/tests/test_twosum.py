@@ -286,7 +286,7 @@ def test_pointers_above_2_gib(
     if bundled_twosum_path() is not None:
         guests.append(make_guest(require_bundled("twosum").read_bytes(), max_memory=None))
     rng = random.Random(31)
-    # Bigger than the Rust guest's initial memory, so its arena has to grow a region
+    # Bigger than the Rust guest's initial memory, so its arena has to grow memory
     # beyond the host-grown 2 GiB (the WAT guest's tail allocator always does).
     nums = np.array([rng.randint(-(10**12), 10**12) for _ in range(300_000)], dtype=np.int64)
     for guest in guests:

@@ -9,7 +9,7 @@ use crate::twosum::{call, reference, Width};
 const TWO_GIB: u64 = 1 << 31;
 const FOUR_GIB: u64 = 1 << 32;
 
-/// A twosum guest whose memory the host grew to `addr`, where the arena's next region starts.
+/// A twosum guest whose memory the host grew to `addr`, where the arena grows next.
 fn guest_grown_to(addr: u64) -> Result<Guest> {
     let mut guest = Guest::new("twosum")?;
     ensure!(guest.alloc(16)? != 0);
@@ -21,7 +21,7 @@ fn guest_grown_to(addr: u64) -> Result<Guest> {
 #[test]
 fn pointers_above_2_gib_are_ordinary_unsigned_values() -> Result<()> {
     let mut guest = guest_grown_to(TWO_GIB)?;
-    // Too big for what is left of the first region: the new region starts where memory ended.
+    // Too big for what is left of the initial memory: the arena grows from where memory ended.
     let high = guest.alloc(PAGE as u32)?;
     ensure!(u64::from(high) == TWO_GIB, "{high:#x}");
     // A host reading the result as a signed i32 sees a negative number and must mask it.
@@ -123,7 +123,7 @@ fn an_allocation_can_end_exactly_at_4_gib_and_nothing_wraps() -> Result<()> {
 #[test]
 fn twosum_reads_the_last_bytes_of_a_full_memory() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
-    // Give the arena a region with room for small tables, then fill memory to 4 GiB from the host.
+    // Give the arena room for small tables, then fill memory to 4 GiB from the host.
     ensure!(guest.alloc(2 * PAGE as u32)? != 0);
     guest.reset()?;
     guest.grow_memory_to(FOUR_GIB)?;

@@ -127,7 +127,7 @@ impl Guest {
         self.memory.data_size(&self.store) as u64
     }
 
-    /// Grows linear memory from the host so the arena's next region starts at `addr` or above.
+    /// Grows linear memory from the host so the arena grows next at `addr` or above.
     pub fn grow_memory_to(&mut self, addr: u64) -> Result<()> {
         let current = self.memory_size();
         if addr > current {
