@@ -28,8 +28,7 @@ impl<T: Pod> HostSlice<T> {
     #[cfg(target_arch = "wasm32")]
     #[inline(always)]
     pub fn new(addr: u32, len: u32) -> Option<Self> {
-        use crate::memory::{LinearMemory, Wasm32, PAGE};
-        Self::within(addr, len, Wasm32.pages() * PAGE)
+        Self::within(addr, len, memory_bytes())
     }
 
     /// Checks `(addr, len)` against a linear memory of `memory_bytes` bytes. A null `addr` is
@@ -67,15 +66,13 @@ impl<T: Pod> HostSlice<T> {
     /// this (checking that is how a caller meets `as_slice`'s contract).
     #[inline(always)]
     pub fn overlaps<U>(&self, other: &[U]) -> bool {
-        let start = other.as_ptr() as usize as u64;
-        self.overlaps_bytes(start..start + core::mem::size_of_val(other) as u64)
+        self.overlaps_bytes(bytes_of(other))
     }
 
     /// Whether it shares a byte with the addresses `other`.
     #[inline(always)]
     pub fn overlaps_bytes(&self, other: Range<u64>) -> bool {
-        let own = self.bytes();
-        !own.is_empty() && !other.is_empty() && own.start < other.end && other.start < own.end
+        overlaps(self.bytes(), other)
     }
 
     /// The elements, as a shared slice.
@@ -144,8 +141,28 @@ pub fn array_bytes(
 #[cfg(target_arch = "wasm32")]
 #[inline(always)]
 pub fn array_bytes_in_memory(addr: u32, len: u32, size: u64, align: u32) -> Option<Range<u64>> {
+    array_bytes(addr, len, size, align, memory_bytes())
+}
+
+/// Whether the addresses `a` and `b` share a byte.
+#[inline(always)]
+pub fn overlaps(a: Range<u64>, b: Range<u64>) -> bool {
+    !a.is_empty() && !b.is_empty() && a.start < b.end && b.start < a.end
+}
+
+/// The addresses `slice` covers.
+#[inline(always)]
+pub fn bytes_of<U>(slice: &[U]) -> Range<u64> {
+    let start = slice.as_ptr() as usize as u64;
+    start..start + core::mem::size_of_val(slice) as u64
+}
+
+/// The size of the running module's linear memory, in bytes.
+#[cfg(target_arch = "wasm32")]
+#[inline(always)]
+fn memory_bytes() -> u64 {
     use crate::memory::{LinearMemory, Wasm32, PAGE};
-    array_bytes(addr, len, size, align, Wasm32.pages() * PAGE)
+    Wasm32.pages() * PAGE
 }
 
 /// `ptr` and `len` from the host as a shared slice: `None` if null with `len` > 0, misaligned,

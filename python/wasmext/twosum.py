@@ -148,12 +148,12 @@ class TwoSum:
         self._attach(_take_idle(self._idle) or self._guest.new_instance())
 
     def _attach(self, instance: Instance) -> None:
-        previous: weakref.finalize | None = getattr(self, "_park", None)
+        previous: weakref.finalize | None = getattr(self, "_handover", None)
         if previous is not None:
             previous.detach()  # that instance is poisoned or retired: nobody gets it
         # When this solver dies, the next solver of the same guest gets the instance.
-        self._park = weakref.finalize(self, _park, self._idle, instance)
-        self._park.atexit = False
+        self._handover = weakref.finalize(self, _park, self._idle, instance)
+        self._handover.atexit = False
         self._instance = instance
         self._functions = {
             width: instance.function(name) for width, name in _GUEST_FUNCTION.items()

@@ -45,9 +45,7 @@ fn twosum(nums: u32, len: u32, target: i64, seed: u64, wide: bool) -> i64 {
             return OUT_OF_MEMORY;
         };
         let hash = Hash::new(seed, slots.trailing_zeros());
-        let table_start = table.as_ptr() as usize as u64;
-        let table_end = table_start + size_of_val(table) as u64;
-        if bytes.start < table_end && table_start < bytes.end {
+        if host::overlaps(bytes, host::bytes_of(table)) {
             // The host put its numbers in memory the arena hadn't handed out.
             return BAD_ARGUMENTS;
         }
