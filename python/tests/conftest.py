@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -77,6 +78,35 @@ def tally(kind: str, what: str, count: int = 1) -> None:
     """Count ``count`` more of ``kind`` (``"bad inputs"``, ``"threads"``...) for ``what``."""
     key = (kind, what)
     _tallies[key] = max(_tallies[key], count) if kind == LARGEST else _tallies[key] + count
+
+
+def assert_unlocked(lock: Any) -> None:
+    """``lock`` (one of wasmext's reentrant locks) is free: another thread can take it."""
+    taken: list[bool] = []
+
+    def take() -> None:
+        got = lock.acquire(blocking=False)
+        taken.append(got)
+        if got:
+            lock.release()
+
+    thread = threading.Thread(target=take)
+    thread.start()
+    thread.join()
+    assert taken == [True], f"the lock is held: {lock!r}"
+
+
+def assert_discarded(instance: Any) -> None:
+    """``instance`` (poisoned) holds nothing but what a freshly instantiated one holds.
+
+    Discarded memory reads back as zeros, or, for pages wasmtime maps from the module's own
+    data image, as that image: nothing of any call.
+    """
+    fresh = instance.guest.new_instance().dump()
+    dump = instance.dump()
+    image = dump[: len(fresh)]
+    assert image in (fresh, bytes(len(fresh))), "the discarded memory is not as instantiated"
+    assert not any(dump[len(fresh) :]), "the discarded memory is not zero past the image"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

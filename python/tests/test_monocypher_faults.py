@@ -37,12 +37,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pytest
-from conftest import CallPath, require_bundled, tally
+from conftest import CallPath, assert_discarded, assert_unlocked, require_bundled, tally
 from monocypher_api import FUNCTIONS, Buf, Int, Spec
 from secret_scan import assert_no_secrets
 
 from wasmext import monocypher as mc
-from wasmext._monocypher_abi import Backend, shared_backend
+from wasmext._monocypher_bindings import Bindings, shared_bindings
 from wasmext._scratch import PAGE, Scratch
 from wasmext.errors import GuestMemoryError, GuestTrap
 from wasmext.runtime import DEFAULT_MAX_MEMORY, GUESTS_DIR, Function, Guest, Instance, bundled
@@ -136,13 +136,11 @@ def _outcome(function: Callable[..., Any], arguments: dict[str, Any]) -> Any:
     return result if isinstance(result, (bytes, bool, tuple, type(None))) else type(result)
 
 
-def _backend_of(function: Callable[..., Any]) -> Backend:
-    """The backend ``function`` runs on: its own, its object's, or the shared one."""
+def _backend_of(function: Callable[..., Any]) -> Bindings:
+    """The bindings ``function`` runs on: its Monocypher's, its object's, or the shared ones."""
     owner = getattr(function, "__self__", None)
-    if isinstance(owner, Backend):
-        return owner
-    backend = getattr(owner, "_backend", None)
-    return backend if isinstance(backend, Backend) else shared_backend()
+    bindings = getattr(owner, "bindings", None) or getattr(owner, "_bindings", None)
+    return bindings if isinstance(bindings, Bindings) else shared_bindings()
 
 
 def _context_of(function: Callable[..., Any]) -> bytes | None:
@@ -151,8 +149,8 @@ def _context_of(function: Callable[..., Any]) -> bytes | None:
     return bytes(state) if state is not None else None
 
 
-def _forget_session(backend: Backend) -> None:
-    vars(backend._local).pop("session", None)
+def _forget_session(bindings: Bindings) -> None:
+    bindings.forget_session()
 
 
 @contextmanager
@@ -213,8 +211,8 @@ class _View:
 
     The first access is the step "taken": raised there, a fault strikes after the block was
     taken and before anything was written, inside the operation's ``try``. (An exception
-    between ``Scratch.begin`` and that ``try`` can only be an asynchronous one, which no
-    Python code can fence off: the same holds for any ``lock.acquire(); try:``.)
+    between ``Scratch.take`` and that ``try`` leaves nothing to wipe: ``test_interrupts`` raises
+    at every line of the runtime, that one included.)
     """
 
     def __init__(self, view: memoryview, steps: _Steps) -> None:
@@ -245,10 +243,10 @@ class _CountedScratch(Scratch):
         super().__init__(instance._core)
         self._steps = steps
 
-    def begin(self, size: int) -> tuple[int, memoryview]:
+    def take(self, size: int, dirty: int | None = None) -> tuple[int, memoryview]:
         self._steps.sizes.append(size)
         try:
-            base, view = super().begin(size)
+            base, view = super().take(size, dirty)
         except GuestMemoryError:
             self._steps.refused.append(size)
             raise
@@ -334,15 +332,15 @@ def _assert_clean(instance: Instance, secrets: dict[str, bytes], mark: _Mark | N
     """What every way out of an operation leaves: its lock free, the block all zeros, no
     secret anywhere in memory, and (unless the instance trapped) the arena untouched."""
     core = instance._core
-    assert not core.lock.locked()
+    assert_unlocked(core.lock)
     # No stale idea of the memory's size (an interrupted growth must not leave one).
     assert instance.memory_size == core.memory.data_len(core.store)
     dump = instance.dump()
-    scratch = instance._scratch()
+    scratch = instance.scratch
     assert not any(dump[scratch.address : scratch.address + scratch.capacity])
     assert_no_secrets(dump, secrets)
     if instance.poisoned:
-        assert not any(dump)
+        assert_discarded(instance)
     elif mark is not None:
         assert mark.intact()
 
@@ -421,7 +419,7 @@ def _out_of_memory(case: _Case, expected: Any, largest: int, call_path: CallPath
             if isinstance(kind, Buf) and kind.size is None and kind.high is None
         ]
         if growable:
-            scratch = instance._scratch()
+            scratch = instance.scratch
             block = (scratch.address, scratch.capacity)
             bigger = {**case.arguments, growable[0]: os.urandom(scratch.capacity + 1)}
             function = case.make()
@@ -498,6 +496,6 @@ def test_a_trap_inside_the_guest_leaves_nothing(export: str) -> None:
     with pytest.raises(GuestTrap, match="out of bounds"):
         instance.call(export, *arguments)
     assert instance.poisoned
-    assert not any(instance.dump())
+    assert_discarded(instance)
     assert mc.blake2b(text, key=key) == mc.Blake2b(text, key=key).digest()
     tally("faults injected", "monocypher traps inside the guest")

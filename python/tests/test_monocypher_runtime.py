@@ -13,7 +13,7 @@ import nacl.bindings as sodium
 import pytest
 from conftest import require_bundled
 
-from wasmext import _monocypher_abi as abi
+from wasmext import _monocypher_bindings as abi
 from wasmext import monocypher as mc
 from wasmext.errors import GuestMemoryError, GuestTrap
 from wasmext.runtime import Guest
@@ -42,7 +42,7 @@ def test_lock_and_unlock_above_2_gib(artifact: Path) -> None:
     assert box.aead_unlock(ciphertext, mac, key, nonce, ad) == text
     with pytest.raises(mc.ForgeryError):
         box.aead_unlock(ciphertext, bytes(16), key, nonce, ad)
-    assert instance._scratch().address >= TWO_GIB
+    assert instance.scratch.address >= TWO_GIB
 
     with mc.Blake2b(text, key=key, backend=box) as state:  # context and input above 2 GiB
         assert state.digest() == mc.blake2b(text, key=key)
@@ -103,7 +103,7 @@ def test_operations_leave_the_arena_alone(artifact: Path) -> None:
 def test_the_scratch_block_grows_in_place_or_moves_and_stays_zero(artifact: Path) -> None:
     box = mc.Monocypher(Guest(artifact, cache=False))
     instance = box.instance
-    scratch = instance._scratch()
+    scratch = instance.scratch
 
     def all_zero(address: int, size: int) -> bool:
         return instance.read(address, size) == bytes(size)

@@ -124,10 +124,10 @@ def _lock_moving_the_scratch_block() -> dict[str, bytes]:
     mc.aead_lock(text, key)
     instance = _instance()
     instance.grow(1)  # someone else's memory now follows the block
-    big_key, big_text = r(), r(instance._scratch().capacity + 1)
-    before = instance._scratch().address
+    big_key, big_text = r(), r(instance.scratch.capacity + 1)
+    before = instance.scratch.address
     mc.aead_lock(big_text, big_key)
-    assert instance._scratch().address != before
+    assert instance.scratch.address != before
     return {"key": key, "text": text, "big key": big_key, "big text": big_text}
 
 
@@ -334,8 +334,8 @@ def test_an_exception_half_way_still_wipes(after_the_call: bool, size: int) -> N
     state = mc.Blake2b(key=key)
     before = bytes(state._state)
     sessions = {
-        "aead_unlock_packed": mc.aead_unlock.__self__._session(),
-        "crypto_blake2b_update": state._backend._session(),
+        "aead_unlock_packed": mc.aead_unlock.__self__.bindings._session(),
+        "crypto_blake2b_update": state._bindings._session(),
     }
     for export, session in sessions.items():
         setattr(session, export, _Failing(getattr(session, export), after_the_call))
@@ -349,7 +349,7 @@ def test_an_exception_half_way_still_wipes(after_the_call: bool, size: int) -> N
             delattr(session, export)  # the prepared handle comes back on next use
     assert bytes(state._state) == before  # a failed update changes nothing
     assert_wiped(key=key, text=text, **_box_secrets(key, nonce))
-    scratch = _instance()._scratch()
+    scratch = _instance().scratch
     assert _instance().read(scratch.address, scratch.capacity) == bytes(scratch.capacity)
 
 

@@ -293,10 +293,10 @@ def test_pointers_above_2_gib(
         solver = TwoSum(guest, python_cutoff=0)
         solver.instance.grow(2**31 // 65536 + 1)
         assert solver.twosum(nums, int(nums[0] + nums[1])) == (0, 1)
-        assert solver._input > 2**31
+        assert solver._lease.input > 2**31
         small = [4, -9, 13, 2, 8]
         assert solver.twosum(small, 10) == reference(small, 10)
-        assert solver._input > 2**31
+        assert solver._lease.input > 2**31
     if len(guests) == 2:
         target = int(nums[-1] + nums[-2])
         assert solver.twosum(nums, target) == reference(nums.tolist(), target)
@@ -416,7 +416,7 @@ def test_a_dropped_solver_hands_its_wiped_instance_to_the_next(solver: TwoSum) -
     guest = solver._guest
     first = TwoSum(guest, python_cutoff=0)
     assert first.twosum([5, 6, 7], 13) == (1, 2)
-    instance, input_area = first.instance, first._input
+    instance, input_area = first.instance, first._lease.input
     del first
     second = TwoSum(guest, python_cutoff=0)
     assert second.instance is instance

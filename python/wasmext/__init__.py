@@ -16,6 +16,7 @@ from .errors import (
     InvalidModule,
     InvalidType,
     OutOfBounds,
+    ReentrantCall,
     WasmextError,
 )
 from .runtime import Function, Guest, Instance, bundled
@@ -33,6 +34,7 @@ __all__ = [
     "InvalidModule",
     "InvalidType",
     "OutOfBounds",
+    "ReentrantCall",
     "WasmextError",
     "__version__",
     "bundled",

@@ -9,6 +9,7 @@ collection, which matters when instances are created per call.
 from __future__ import annotations
 
 import ctypes
+import sys
 
 import wasmtime
 
@@ -16,7 +17,49 @@ from . import _fastcall, _forksafe
 from ._module import CompiledModule, engine
 from .errors import GuestMemoryError, GuestTrap, InvalidModule, OutOfBounds
 
-__all__ = ["Core"]
+__all__ = ["RETAINED_MEMORY", "WASM32_MEMORY", "Core", "discard"]
+
+#: What one arena block may allocate before its instance is retired: 64 MiB. Linear memory
+#: never shrinks (and the reset's wipe keeps it resident), so :meth:`Guest.instance` replaces
+#: an instance after such a block: one big input does not pin its memory to the thread.
+RETAINED_MEMORY = 64 << 20
+
+#: All that a 32-bit linear memory can address: 4 GiB.
+WASM32_MEMORY = 1 << 32
+
+_OS_PAGE = 4096
+_MADV_DONTNEED = 4  # Linux: private anonymous pages read back as zeros afterwards
+
+
+def _madvise() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).madvise
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    function.restype = ctypes.c_int
+    return function
+
+
+_release_pages = _madvise()
+
+
+def discard(base: int, size: int) -> None:
+    """Make ``size`` bytes of linear memory at host address ``base`` read back as zeros.
+
+    On Linux the pages are handed back to the kernel (``MADV_DONTNEED``): what the guest
+    touched is dropped, and untouched reservation is never committed, so discarding a
+    3 GiB instance costs what it used, not 3 GiB of zeros. Pages wasmtime mapped from the
+    module's own data image (copy-on-write) read back as that image, which holds nothing of
+    any call. Elsewhere, or if the kernel refuses, the bytes are overwritten with zeros.
+    """
+    if not size:
+        return
+    aligned = base % _OS_PAGE == 0 and size % _OS_PAGE == 0
+    if _release_pages is None or not aligned or _release_pages(base, size, _MADV_DONTNEED):
+        ctypes.memset(base, 0, size)
 
 
 def _trap_summary(message: str) -> str:
@@ -37,9 +80,13 @@ class Core:
         self.lock = _forksafe.lock(_forksafe.INSTANCE)
         #: Why the instance is unusable (set by a trap), or ``None``.
         self.poisoned: str | None = None
+        #: Whether linear memory was discarded after the poisoning (see :meth:`poison`).
+        self.discarded = False
         store = wasmtime.Store(engine())
         if max_memory is not None:
-            store.set_limits(memory_size=max_memory)
+            # wasmtime takes an int64: a cap past what wasm32 can address is no cap at all,
+            # and must not wrap into a small one.
+            store.set_limits(memory_size=min(max_memory, WASM32_MEMORY))
         try:
             # Under the lock, like every other use of the store: a fork waits for it.
             with self.lock:
@@ -116,25 +163,40 @@ class Core:
             view = self._view = memoryview(array).cast("B")
         return view
 
+    def poison(self, reason: str) -> None:
+        """Mark the instance unusable and discard its memory; idempotent.
+
+        ``poisoned`` is set first, so that whatever interrupts the discard, no guest call
+        runs on the instance again; whoever next finds it poisoned (a call, an arena's end)
+        finishes the discard, which leaves no secret behind.
+        """
+        if self.poisoned is None:
+            self.poisoned = reason
+        if not self.discarded:
+            self.memory_stale = True
+            self.refresh_memory()
+            discard(self.base, self.size)
+            self.discarded = True
+
     def fail(self, function: str, message: str) -> GuestTrap:
         """Poison the instance after ``function`` trapped; return the error to raise.
 
         A trap can strike half-way through an operation, before the guest or the arena
-        wiped anything, so all of linear memory is zeroed here: a poisoned instance
-        holds no secret, whatever ``dump()`` is later asked for.
+        wiped anything, so all of linear memory is discarded here (:func:`discard`): a
+        poisoned instance holds no secret, whatever ``dump()`` is later asked for.
         """
         summary = _trap_summary(message)
-        self.poisoned = f"{function}: {summary}"
-        self.memory_stale = True
-        self.refresh_memory()
-        if self.size:
-            ctypes.memset(self.base, 0, self.size)
+        self.poisoned = f"{function}: {summary}"  # the real reason, over a placeholder
+        self.poison(self.poisoned)
         return GuestTrap(f"{self.name}: {function} trapped: {summary}\n{message.strip()}")
 
     def fail_fast(self, function: str, error: int | None) -> GuestTrap:
         """:meth:`fail` for the fast path: take ownership of the C trap/error objects."""
         api = _fastcall.api
         assert api is not None
+        # Poisoned before anything else: if this is cut short, no call runs on the instance.
+        if self.poisoned is None:
+            self.poisoned = f"{function}: trapped"
         trap = self.trap.value
         self.trap.value = None
         parts = []
@@ -145,7 +207,8 @@ class Core:
         return self.fail(function, "\n".join(parts))
 
     def poison_error(self, function: str) -> GuestTrap:
-        """The error for calling ``function`` on a poisoned instance."""
+        """The error for calling ``function`` on a poisoned instance (whose discard it ends)."""
+        self.poison("")
         return GuestTrap(
             f"{self.name}: cannot call {function}: this instance trapped earlier "
             f"({self.poisoned}); Guest.instance() gives a fresh one"

@@ -9,6 +9,11 @@ The fork therefore happens between operations: no module half-compiled, no insta
 through a call, and nothing locked in the child. The price: a fork waits for the guest calls
 other threads have in flight.
 
+The locks are reentrant. A signal handler or a ``__del__`` runs between any two bytecodes of
+the thread it interrupts, possibly while that thread holds a lock of wasmext; if the handler
+uses wasmext too, a plain lock would wait for itself forever. A reentrant one lets it in, and
+the code behind each lock decides what a nested use may do (see ``docs/security.md``).
+
 The engine compiles on the calling thread only (see :func:`wasmext._module.engine`): wasmtime's
 parallel compilation uses a thread pool that a forked child does not have.
 """
@@ -19,7 +24,18 @@ import os
 import threading
 import weakref
 
-__all__ = ["BACKEND", "BUNDLED", "ENGINE", "GUEST", "IDLE", "INSTANCE", "LOADER", "OBJECT", "lock"]
+__all__ = [
+    "BACKEND",
+    "BUNDLED",
+    "ENGINE",
+    "GUEST",
+    "IDLE",
+    "INSTANCE",
+    "LOADER",
+    "OBJECT",
+    "Lock",
+    "lock",
+]
 
 # Outermost first: code holding a lock of one rank only ever waits for locks of later ranks.
 OBJECT = 0  # an incremental hash or two-sum solver used by several threads
@@ -32,13 +48,14 @@ INSTANCE = 6  # one instance's store and memory
 IDLE = 7  # the idle instances two-sum solvers hand on
 
 _RANKS = 8
-_registry: list[weakref.WeakSet[threading.Lock]] = [weakref.WeakSet() for _ in range(_RANKS)]
-_held: list[threading.Lock] = []
+Lock = type(threading.RLock())
+_registry: list[weakref.WeakSet[Lock]] = [weakref.WeakSet() for _ in range(_RANKS)]
+_held: list[Lock] = []
 
 
-def lock(rank: int) -> threading.Lock:
-    """A new lock, taken around every fork along with all the others of its rank."""
-    new = threading.Lock()
+def lock(rank: int) -> Lock:
+    """A new reentrant lock, taken around every fork along with all the others of its rank."""
+    new = threading.RLock()
     _registry[rank].add(new)
     return new
 

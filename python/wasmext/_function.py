@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import operator
 import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ import wasmtime
 
 from . import _fastcall
 from ._module import SUPPORTED_VALUE_TYPES, Signature
+from ._values import exact_int
 from .errors import InvalidInput, InvalidModule, InvalidType
 
 if TYPE_CHECKING:
@@ -28,12 +28,8 @@ _INT_RANGES = {
 _UNSIGNED_MASK = {"i32": 2**32 - 1, "i64": 2**64 - 1}
 
 
-def _as_int(value: object, function: str, index: int) -> int:
-    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
-        raise InvalidType(
-            f"{function}: argument {index} must be an int, not {type(value).__name__}"
-        )
-    return operator.index(value)  # type: ignore[call-overload,no-any-return]
+def _argument(value: object, function: str, index: int) -> int:
+    return exact_int(value, f"{function}: argument {index}")
 
 
 class Function:
@@ -110,17 +106,7 @@ class Function:
 class _FastFunction(Function):
     """Calls through ``wasmtime_func_call_unchecked`` with a prepared raw value array."""
 
-    __slots__ = (
-        "_acquire",
-        "_func",
-        "_invoke",
-        "_pack",
-        "_r32",
-        "_raw",
-        "_release",
-        "_slots",
-        "_trap",
-    )
+    __slots__ = ("_func", "_invoke", "_lock", "_pack", "_r32", "_raw", "_slots", "_trap")
 
     def __init__(self, core: Core, name: str, signature: Signature, func: object) -> None:
         super().__init__(core, name, signature)
@@ -144,8 +130,7 @@ class _FastFunction(Function):
             slot_count,
             core.trap_address,
         )
-        self._acquire = core.lock.acquire
-        self._release = core.lock.release
+        self._lock = core.lock
         self._trap = core.trap
 
     def __call__(self, *args: int) -> int | None:
@@ -158,17 +143,15 @@ class _FastFunction(Function):
         # A counter, not enumerate(): no extra tuple per argument on the hot path.
         for arg, (low, high, _, modulus) in zip(args, bounds):
             if type(arg) is not int:
-                arg = _as_int(arg, self.name, index)
+                arg = _argument(arg, self.name, index)
             if arg < low or arg > high:
                 raise self._range_error(index, arg)
             unsigned.append(arg + modulus if arg < 0 else arg)
             index += 1  # noqa: SIM113
-        # acquire/release rather than `with`: half the cost, and this is the hot path.
-        self._acquire()
-        try:
+        # `with`, not acquire() then `try`: an exception raised between those two (a signal
+        # handler runs after any C call returns) would leave the lock held for good.
+        with self._lock:
             return self._call_trusted(unsigned)
-        finally:
-            self._release()
 
     def _call_trusted(self, args: Sequence[int]) -> int | None:
         core = self._core
@@ -179,9 +162,15 @@ class _FastFunction(Function):
         # Before the call: even if an exception interrupts us right after it, no
         # memory access may trust a base/size read before the guest could grow memory.
         core.memory_stale = True
-        error = self._invoke()
-        if error or self._trap.value:
-            raise core.fail_fast(self.name, error)
+        error = None
+        try:
+            error = self._invoke()
+        finally:
+            # Also when an exception (a signal handler's) struck as the call returned: a
+            # trap must poison the instance whatever else is going on. Were even this cut
+            # short, the trap stays in its slot, and the next call's check reports it.
+            if error or self._trap.value:
+                raise core.fail_fast(self.name, error)
         mask = self._mask
         if mask == 0xFFFF_FFFF:
             return self._r32[0]  # type: ignore[no-any-return]
@@ -205,7 +194,7 @@ class _PublicFunction(Function):
         signed = []
         for index, (arg, (low, high, signed_max, modulus)) in enumerate(zip(args, self._bounds)):
             if type(arg) is not int:
-                arg = _as_int(arg, self.name, index)
+                arg = _argument(arg, self.name, index)
             if arg < low or arg > high:
                 raise self._range_error(index, arg)
             signed.append(arg - modulus if arg > signed_max else arg)
@@ -224,14 +213,32 @@ class _PublicFunction(Function):
         if core.poisoned is not None:
             raise core.poison_error(self.name)
         core.memory_stale = True
+        # Poisoned until the call is known to have returned normally: wasmtime-py turns a
+        # trap into an exception in Python code of its own, which a signal handler's
+        # exception can pre-empt, and then nobody would know the instance had trapped.
+        core.poisoned = f"{self.name}: interrupted before its outcome was known"
         try:
             result = self._func(core.store, *signed)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as error:
             raise core.fail(self.name, str(error)) from None
+        core.poisoned = None
         return result  # type: ignore[no-any-return]
 
 
 def make_function(core: Core, name: str, signature: Signature, func: object) -> Function:
-    """A :class:`Function` for ``func`` on the core's call path."""
+    """A :class:`Function` for ``func`` on the core's call path.
+
+    The raw call path trusts ``signature`` for the number of value slots it prepares, so it
+    is checked against the type of the very export that will be called, not only against the
+    module's table of exports.
+    """
+    if not isinstance(func, wasmtime.Func):
+        raise InvalidModule(f"{core.name}: export {name!r} is not a function")
+    actual = func.type(core.store)
+    found = Signature(tuple(str(t) for t in actual.params), tuple(str(t) for t in actual.results))
+    if found != signature:
+        raise InvalidModule(
+            f"{core.name}: export {name!r} has type {found}, but {signature} was expected"
+        )
     cls = _FastFunction if core.fast else _PublicFunction
     return cls(core, name, signature, func)

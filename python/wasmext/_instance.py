@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 import wasmtime
 
-from ._core import Core
+from ._core import RETAINED_MEMORY, WASM32_MEMORY, Core
 from ._function import Function, make_function
 from ._module import CompiledModule
-from ._scratch import Scratch
+from ._scratch import PAGE, Scratch
+from ._values import exact_int, exact_str
 from .errors import GuestMemoryError, InvalidInput, InvalidType
 
 if TYPE_CHECKING:
@@ -20,21 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = ["RETAINED_MEMORY", "Instance"]
 
-_U32_MAX = 2**32 - 1
-
-#: What one arena block may allocate before its instance is retired: 64 MiB. Linear memory
-#: never shrinks (and the reset's wipe keeps it resident), so :meth:`Guest.instance` replaces
-#: an instance after such a block: one big input does not pin its memory to the thread.
-RETAINED_MEMORY = 64 << 20
+_U32_MAX = WASM32_MEMORY - 1
+_WASM32_PAGES = WASM32_MEMORY // PAGE
 _RAISE_THE_CAP = "; Guest(..., max_memory=N) raises the cap, None lifts it to 4 GiB"
-
-
-def _index(value: object, what: str) -> int:
-    if type(value) is int:
-        return value
-    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
-        raise InvalidType(f"{what} must be an int, not {type(value).__name__}")
-    return value.__index__()  # type: ignore[attr-defined,no-any-return]
 
 
 class Instance:
@@ -63,7 +52,9 @@ class Instance:
         self._compiled = compiled
         self._core = Core(guest.name, compiled, guest.max_memory, fast)
         self._functions: dict[str, Function] = {}
-        self._arena_depth = 0
+        # One token per open arena block; an outermost block's token stays until its reset is
+        # done (see arena()).
+        self._arenas: list[object] = []
         self._scratch_block: Scratch | None = None
         self._oversized = False
         self._allocated = 0  # bytes handed out since the last reset
@@ -100,14 +91,12 @@ class Instance:
 
     def function(self, name: str) -> Function:
         """A prepared handle on the exported function ``name`` (cached per instance)."""
-        try:
-            function = self._functions.get(name)
-        except TypeError:  # unhashable: reported below
-            function = None
+        if type(name) is not str:
+            # A str subclass could hash or compare as one export and spell another.
+            name = exact_str(name, "function name")
+        function = self._functions.get(name)
         if function is not None:
             return function
-        if not isinstance(name, str):
-            raise InvalidType(f"function name must be a str, not {type(name).__name__}")
         signature = self._compiled.functions.get(name)
         if signature is None:
             available = ", ".join(sorted(self._compiled.functions)) or "none"
@@ -115,7 +104,8 @@ class Instance:
                 f"{self.guest.name} exports no function {name!r} (functions: {available})"
             )
         core = self._core
-        function = make_function(core, name, signature, core.export(name))
+        with core.lock:
+            function = make_function(core, name, signature, core.export(name))
         self._functions[name] = function
         return function
 
@@ -132,7 +122,7 @@ class Instance:
         cannot provide them (the guest's ``max_memory`` cap, or ``n`` beyond 32 bits); the
         instance stays usable, and what was allocated before is untouched.
         """
-        n = _index(n, "alloc size")
+        n = exact_int(n, "alloc size")
         if n < 0:
             raise InvalidInput(f"alloc size must be >= 0, got {n}")
         cap = self.guest.max_memory
@@ -161,26 +151,48 @@ class Instance:
     def arena(self) -> Iterator[Instance]:
         """Scope allocations: the arena is reset when the block exits, however it exits.
 
-        The reset runs in ``finally``, so it also happens on ``KeyboardInterrupt``; it is
-        skipped only if the block left the instance poisoned (there is nothing to reset).
-        Arenas nest: only the outermost block resets, so a helper that opens its own
-        arena never frees its caller's allocations. A block that allocated more than
-        :data:`RETAINED_MEMORY` marks the instance :attr:`oversized`: it keeps working, but
-        :meth:`Guest.instance` hands the thread a fresh one, and the memory goes with the
-        old instance.
+        The reset runs in ``finally``, so it also happens on ``KeyboardInterrupt``; on an
+        instance the block left poisoned, the memory is discarded instead. Arenas nest: only
+        the outermost block resets, so a helper that opens its own arena never frees its
+        caller's allocations. A block that allocated more than :data:`RETAINED_MEMORY` marks
+        the instance :attr:`oversized`: it keeps working, but :meth:`Guest.instance` hands the
+        thread a fresh one, and the memory goes with the old instance.
         """
-        self._arena_depth += 1
+        token = object()
         try:
+            self._arenas.append(token)
             yield self
         finally:
-            self._arena_depth -= 1
-            if not self._arena_depth and self._core.poisoned is None:
-                if self._allocated > RETAINED_MEMORY:
-                    self._oversized = True
-                self.reset()
+            # Twice if need be: an exception (a signal handler's) may cut the first attempt
+            # short at any line, and the block's secrets must not outlive it. The token goes
+            # only once the reset is done, so "token still there" means "not done".
+            try:
+                self._close_arena(token)
+            finally:
+                if token in self._arenas:
+                    self._close_arena(token)
 
-    def _scratch(self) -> Scratch:
-        """The instance's host-owned scratch block (see ``_scratch.py``), empty until used."""
+    def _close_arena(self, token: object) -> None:
+        """End the arena block of ``token``: the last one open resets (or discards) first."""
+        core = self._core
+        with core.lock:
+            arenas = self._arenas
+            if arenas == [token]:
+                if core.poisoned is not None:
+                    core.poison(core.poisoned)
+                else:
+                    if self._allocated > RETAINED_MEMORY:
+                        self._oversized = True
+                    self.reset()
+            if token in arenas:
+                arenas.remove(token)
+
+    @property
+    def scratch(self) -> Scratch:
+        """The instance's host-owned scratch block (``_scratch.py``), empty until used.
+
+        Package-internal: wasmext's own bindings (Monocypher) lay their calls out in it.
+        """
         scratch = self._scratch_block
         if scratch is None:
             scratch = self._scratch_block = Scratch(self._core)
@@ -190,8 +202,8 @@ class Instance:
 
     def read(self, ptr: int, n: int) -> bytes:
         """Copy ``n`` bytes of linear memory starting at ``ptr``."""
-        ptr = _index(ptr, "ptr")
-        n = _index(n, "n")
+        ptr = exact_int(ptr, "ptr")
+        n = exact_int(n, "n")
         core = self._core
         with core.lock:
             core.check_range(ptr, n)
@@ -199,7 +211,7 @@ class Instance:
 
     def write(self, ptr: int, data: bytes | bytearray | memoryview) -> None:
         """Copy the bytes-like ``data`` (any buffer, e.g. an array or numpy array) to ``ptr``."""
-        ptr = _index(ptr, "ptr")
+        ptr = exact_int(ptr, "ptr")
         core = self._core
         if type(data) is bytes:
             with core.lock:
@@ -234,9 +246,15 @@ class Instance:
         The guest's arena skips memory it did not grow itself, so this only reserves
         address space: useful to test pointers above 2 GiB.
         """
-        pages = _index(pages, "pages")
+        pages = exact_int(pages, "pages")
         if pages < 0:
             raise InvalidInput(f"pages must be >= 0, got {pages}")
+        if pages > _WASM32_PAGES:
+            # wasmtime takes a uint64, which a bigger int would wrap into a small growth.
+            raise GuestMemoryError(
+                f"{self.guest.name}: cannot grow memory by {pages} pages: a wasm32 memory has "
+                f"at most {_WASM32_PAGES}"
+            )
         core = self._core
         with core.lock:
             core.memory_stale = True

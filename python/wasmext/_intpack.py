@@ -13,13 +13,13 @@ compiled ``struct.Struct``, the fastest packer in CPython for this.
 
 from __future__ import annotations
 
-import operator
 import struct
 import sys
 from array import array
 from numbers import Integral
 from typing import Any
 
+from ._values import exact_int
 from .errors import InvalidType
 
 __all__ = ["Packed", "exact_ints", "pack"]
@@ -61,7 +61,7 @@ def _check_element(value: object, index: int) -> int:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, Integral)):
         raise _element_error(value, index)
-    return operator.index(value)
+    return exact_int(value, f"nums[{index}]")
 
 
 def exact_ints(values: Any) -> list[int]:

@@ -49,7 +49,11 @@ def engine() -> wasmtime.Engine:
                 # (wasmtime#9334). Scratch blocks rely on it (see _scratch.py).
                 config.memory_may_move = False
                 config.parallel_compilation = False
-                _engine = wasmtime.Engine(config)
+                created = wasmtime.Engine(config)
+                # A signal handler may have made one while this thread was here (the lock
+                # is reentrant): keep the first, which modules may already be compiled for.
+                if _engine is None:
+                    _engine = created
     return _engine
 
 

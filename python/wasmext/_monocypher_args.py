@@ -6,9 +6,9 @@ guest untouched. Errors name the offending argument.
 
 from __future__ import annotations
 
-import operator
 from typing import Union
 
+from ._values import exact_int
 from .errors import InvalidInput, InvalidType
 
 __all__ = ["U32_MAX", "U64_MAX", "BytesLike", "buffer", "fixed", "integer"]
@@ -64,9 +64,7 @@ def integer(name: str, value: object, low: int, high: int) -> int:
     Accepts anything with ``__index__`` (int, numpy integers) except bool, which is almost always
     a mistake where a size or count is expected.
     """
-    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
-        raise InvalidType(f"{name} must be an int, not {type(value).__name__}")
-    value = operator.index(value)  # type: ignore[arg-type]
-    if not low <= value <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}, got {value}")
-    return value
+    number = exact_int(value, name)
+    if not low <= number <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}, got {number}")
+    return number

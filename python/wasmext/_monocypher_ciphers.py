@@ -7,34 +7,27 @@ method follows (argument checking, one guest call in the scratch block, wiping).
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
-from ._monocypher_abi import Backend
 from ._monocypher_args import U32_MAX, U64_MAX, BytesLike, buffer, fixed, integer
-from .errors import ForgeryError, InvalidInput, WasmextError
+from ._monocypher_bindings import KEY_SIZE, MAC_SIZE, NONCE_SIZE
+from .errors import InvalidInput
+
+if TYPE_CHECKING:
+    from ._monocypher_bindings import Bindings
 
 __all__ = ["KEY_SIZE", "MAC_SIZE", "NONCE_SIZE", "Ciphers"]
 
-KEY_SIZE = 32
-NONCE_SIZE = 24
-MAC_SIZE = 16
 _CHACHA20_BLOCK = 64
-
-# The block of a box, as the guest's aead_lock_packed/aead_unlock_packed take it (the other
-# ciphers use it too): the key at 0, the nonce at 32 (up to 24 bytes), the MAC at 64, then the
-# text, encrypted or decrypted in place, then the additional data.
-_NONCE_END = KEY_SIZE + NONCE_SIZE
-_MAC = 64
-_BOX = _MAC + MAC_SIZE
-_FORGED = -1  # the packed exports' status for a box that failed authentication
+# The packed box's header (key, nonce, MAC): with the text and ad, the block must stay
+# addressable by a 32-bit pointer.
+_BOX_HEADER = 80
 
 
-def _rejected(export: str, *args: int) -> WasmextError:
-    # Only a broken artifact gets here: the block is in the scratch block, inside memory.
-    return WasmextError(f"the monocypher guest rejected {export}{args}")
-
-
-class Ciphers(Backend):
+class Ciphers:
     """XChaCha20-Poly1305 boxes, raw ChaCha20 streams, Poly1305 and ``crypto_verify*``."""
+
+    _bindings: Bindings
 
     def aead_lock(
         self,
@@ -72,27 +65,12 @@ class Ciphers(Backend):
             nonce = secrets.token_bytes(NONCE_SIZE)
         elif type(nonce) is not bytes or len(nonce) != NONCE_SIZE:
             nonce = bytes(fixed("nonce", nonce, NONCE_SIZE))
-        size, ad_size = len(text), len(ad)
-        end = _BOX + size
-        total = end + ad_size
-        if total > U32_MAX:  # then one of them may be too: let the general checks say which
+        if _BOX_HEADER + len(text) + len(ad) > U32_MAX:
+            # Then one of them may be too big alone: let the general checks say which.
             buffer("text", text)
             buffer("ad", ad)
-        session = self._session()
-        scratch = session.scratch
-        base, view = scratch.begin(total)
-        try:
-            view[:KEY_SIZE] = key
-            view[KEY_SIZE:_NONCE_END] = nonce
-            view[_BOX:end] = text
-            if ad_size:
-                view[end:total] = ad
-            # crypto_aead_lock in place on the block, in one call of three arguments.
-            if session.aead_lock_packed._call_trusted((base, size, ad_size)):
-                raise _rejected("aead_lock_packed", base, size, ad_size)
-            return view[_MAC:_BOX].tobytes(), nonce, view[_BOX:end].tobytes()
-        finally:
-            scratch.end(total)
+        mac, ciphertext = self._bindings.aead_lock(text, key, nonce, ad)
+        return mac, nonce, ciphertext
 
     def aead_unlock(
         self,
@@ -129,30 +107,10 @@ class Ciphers(Backend):
             nonce = fixed("nonce", nonce, NONCE_SIZE)
         if type(ad) is not bytes:
             ad = buffer("ad", ad)
-        size, ad_size = len(text), len(ad)
-        end = _BOX + size
-        total = end + ad_size
-        if total > U32_MAX:
+        if _BOX_HEADER + len(text) + len(ad) > U32_MAX:
             buffer("text", text)
             buffer("ad", ad)
-        session = self._session()
-        scratch = session.scratch
-        base, view = scratch.begin(total)
-        try:
-            view[:KEY_SIZE] = key
-            view[KEY_SIZE:_NONCE_END] = nonce
-            view[_MAC:_BOX] = mac
-            view[_BOX:end] = text
-            if ad_size:
-                view[end:total] = ad
-            status = session.aead_unlock_packed._call_trusted((base, size, ad_size))
-            if status:
-                if status == _FORGED:
-                    raise ForgeryError("the box failed authentication: forged or corrupted")
-                raise _rejected("aead_unlock_packed", base, size, ad_size)
-            return view[_BOX:end].tobytes()
-        finally:
-            scratch.end(total)
+        return self._bindings.aead_unlock(text, mac, key, nonce, ad)
 
     def chacha20_djb(
         self, text: BytesLike, key: BytesLike, nonce: BytesLike, ctr: int = 0
@@ -209,19 +167,7 @@ class Ciphers(Backend):
                 f"ctr {ctr} + {blocks} blocks of text overflows the {ctr_max.bit_length()}-bit "
                 "counter (the key stream would repeat)"
             )
-        session = self._session()
-        scratch = session.scratch
-        total = _BOX + size
-        base, view = scratch.begin(total)
-        try:
-            view[:KEY_SIZE] = key
-            view[KEY_SIZE : KEY_SIZE + nonce_size] = nonce
-            view[_BOX:total] = text
-            t = base + _BOX  # XORed in place
-            getattr(session, export)._call_trusted((t, t, size, base, base + KEY_SIZE, ctr))
-            return view[_BOX:total].tobytes()
-        finally:
-            scratch.end(total)
+        return self._bindings.chacha20(export, text, key, nonce, ctr)
 
     def hchacha20(self, key: BytesLike, data: BytesLike) -> bytes:
         """HChaCha20 (``crypto_chacha20_h``): 32 pseudo-random bytes from a key and 16 bytes.
@@ -230,7 +176,7 @@ class Ciphers(Backend):
         """
         key = fixed("key", key, KEY_SIZE)
         data = fixed("data", data, 16)
-        return self._fixed_output("crypto_chacha20_h", 32, key, data)
+        return self._bindings.fixed_output("crypto_chacha20_h", 32, key, data)
 
     def poly1305(self, msg: BytesLike, key: BytesLike) -> bytes:
         """Compute the 16-byte Poly1305 MAC of ``msg`` under a 32-byte *one-time* ``key``.
@@ -239,27 +185,16 @@ class Ciphers(Backend):
         """
         msg = buffer("msg", msg)
         key = fixed("key", key, KEY_SIZE)
-        session = self._session()
-        scratch = session.scratch
-        total = _BOX + len(msg)
-        base, view = scratch.begin(total)
-        try:
-            view[:KEY_SIZE] = key
-            view[_BOX:total] = msg
-            # crypto_poly1305(mac, message, message_size, key)
-            session.crypto_poly1305._call_trusted((base + _MAC, base + _BOX, len(msg), base))
-            return view[_MAC:_BOX].tobytes()
-        finally:
-            scratch.end(total)
+        return self._bindings.poly1305(msg, key)
 
     def verify16(self, a: BytesLike, b: BytesLike) -> bool:
         """Compare two 16-byte strings in constant time (``crypto_verify16``)."""
-        return self._status("crypto_verify16", fixed("a", a, 16), fixed("b", b, 16)) == 0
+        return self._bindings.status("crypto_verify16", fixed("a", a, 16), fixed("b", b, 16)) == 0
 
     def verify32(self, a: BytesLike, b: BytesLike) -> bool:
         """Compare two 32-byte strings in constant time (``crypto_verify32``)."""
-        return self._status("crypto_verify32", fixed("a", a, 32), fixed("b", b, 32)) == 0
+        return self._bindings.status("crypto_verify32", fixed("a", a, 32), fixed("b", b, 32)) == 0
 
     def verify64(self, a: BytesLike, b: BytesLike) -> bool:
         """Compare two 64-byte strings in constant time (``crypto_verify64``)."""
-        return self._status("crypto_verify64", fixed("a", a, 64), fixed("b", b, 64)) == 0
+        return self._bindings.status("crypto_verify64", fixed("a", a, 64), fixed("b", b, 64)) == 0

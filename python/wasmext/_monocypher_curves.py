@@ -7,9 +7,12 @@ every method follows (argument checking, one guest call in the scratch block, wi
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
-from ._monocypher_abi import Backend
 from ._monocypher_args import BytesLike, buffer, fixed, integer
+
+if TYPE_CHECKING:
+    from ._monocypher_bindings import Bindings
 
 __all__ = ["Curves"]
 
@@ -19,14 +22,16 @@ _SIGNATURE = 64
 _HASH = 64
 
 
-class Curves(Backend):
+class Curves:
     """X25519, EdDSA (BLAKE2b), Ed25519 (SHA-512) and Elligator 2."""
+
+    _bindings: Bindings
 
     # X25519 -----------------------------------------------------------------------------------
 
     def x25519_public_key(self, sk: BytesLike) -> bytes:
         """Compute the X25519 public key of the 32-byte secret key ``sk`` (RFC 7748)."""
-        return self._fixed_output("crypto_x25519_public_key", _KEY, fixed("sk", sk, _KEY))
+        return self._bindings.fixed_output("crypto_x25519_public_key", _KEY, fixed("sk", sk, _KEY))
 
     def x25519(self, sk: BytesLike, their_pk: BytesLike) -> bytes:
         """Compute the raw X25519 shared secret of ``sk`` and ``their_pk`` (RFC 7748).
@@ -36,11 +41,11 @@ class Curves(Backend):
         """
         sk = fixed("sk", sk, _KEY)
         their_pk = fixed("their_pk", their_pk, _KEY)
-        return self._fixed_output("crypto_x25519", _KEY, sk, their_pk)
+        return self._bindings.fixed_output("crypto_x25519", _KEY, sk, their_pk)
 
     def x25519_to_eddsa(self, x25519_pk: BytesLike) -> bytes:
         """Convert an X25519 public key to the EdDSA public key of the same point."""
-        return self._fixed_output(
+        return self._bindings.fixed_output(
             "crypto_x25519_to_eddsa", _KEY, fixed("x25519_pk", x25519_pk, _KEY)
         )
 
@@ -52,7 +57,7 @@ class Curves(Backend):
         """
         sk = fixed("sk", sk, _KEY)
         curve_point = fixed("curve_point", curve_point, _KEY)
-        return self._fixed_output("crypto_x25519_inverse", _KEY, sk, curve_point)
+        return self._bindings.fixed_output("crypto_x25519_inverse", _KEY, sk, curve_point)
 
     def x25519_dirty_small(self, sk: BytesLike) -> bytes:
         """Compute a "dirty" X25519 public key for :meth:`elligator_rev` (small code, slower).
@@ -61,11 +66,11 @@ class Curves(Backend):
         representatives look uniformly random; X25519 with it still gives the clean shared
         secret. Leaks those 3 bits.
         """
-        return self._fixed_output("crypto_x25519_dirty_small", _KEY, fixed("sk", sk, _KEY))
+        return self._bindings.fixed_output("crypto_x25519_dirty_small", _KEY, fixed("sk", sk, _KEY))
 
     def x25519_dirty_fast(self, sk: BytesLike) -> bytes:
         """Compute the same key as :meth:`x25519_dirty_small`, faster (bigger tables)."""
-        return self._fixed_output("crypto_x25519_dirty_fast", _KEY, fixed("sk", sk, _KEY))
+        return self._bindings.fixed_output("crypto_x25519_dirty_fast", _KEY, fixed("sk", sk, _KEY))
 
     # EdDSA with BLAKE2b ------------------------------------------------------------------------
 
@@ -92,26 +97,34 @@ class Curves(Backend):
 
     def eddsa_to_x25519(self, eddsa_pk: BytesLike) -> bytes:
         """Convert an EdDSA/Ed25519 public key to the X25519 public key of the same point."""
-        return self._fixed_output("crypto_eddsa_to_x25519", _KEY, fixed("eddsa_pk", eddsa_pk, _KEY))
+        return self._bindings.fixed_output(
+            "crypto_eddsa_to_x25519", _KEY, fixed("eddsa_pk", eddsa_pk, _KEY)
+        )
 
     def eddsa_trim_scalar(self, scalar: BytesLike) -> bytes:
         """Clamp a 32-byte scalar the way X25519 and EdDSA do (clear bits 0-2 and 255, set 254)."""
-        return self._fixed_output("crypto_eddsa_trim_scalar", _KEY, fixed("scalar", scalar, _KEY))
+        return self._bindings.fixed_output(
+            "crypto_eddsa_trim_scalar", _KEY, fixed("scalar", scalar, _KEY)
+        )
 
     def eddsa_reduce(self, expanded: BytesLike) -> bytes:
         """Reduce a 64-byte little-endian number modulo L, the order of the curve's subgroup."""
-        return self._fixed_output("crypto_eddsa_reduce", _KEY, fixed("expanded", expanded, 64))
+        return self._bindings.fixed_output(
+            "crypto_eddsa_reduce", _KEY, fixed("expanded", expanded, 64)
+        )
 
     def eddsa_mul_add(self, a: BytesLike, b: BytesLike, c: BytesLike) -> bytes:
         """Compute ``(a * b + c) mod L`` for 32-byte little-endian scalars."""
         a = fixed("a", a, _KEY)
         b = fixed("b", b, _KEY)
         c = fixed("c", c, _KEY)
-        return self._fixed_output("crypto_eddsa_mul_add", _KEY, a, b, c)
+        return self._bindings.fixed_output("crypto_eddsa_mul_add", _KEY, a, b, c)
 
     def eddsa_scalarbase(self, scalar: BytesLike) -> bytes:
         """Compute the encoded Edwards point ``scalar * B`` (B the base point)."""
-        return self._fixed_output("crypto_eddsa_scalarbase", _KEY, fixed("scalar", scalar, _KEY))
+        return self._bindings.fixed_output(
+            "crypto_eddsa_scalarbase", _KEY, fixed("scalar", scalar, _KEY)
+        )
 
     def eddsa_check_equation(self, sig: BytesLike, pk: BytesLike, h_ram: BytesLike) -> bool:
         """Whether ``[s]B = R + [h_ram]A`` holds: signature checking with a custom hash.
@@ -121,7 +134,7 @@ class Curves(Backend):
         sig = fixed("sig", sig, _SIGNATURE)
         pk = fixed("pk", pk, _KEY)
         h_ram = fixed("h_ram", h_ram, _KEY)
-        return self._status("crypto_eddsa_check_equation", sig, pk, h_ram) == 0
+        return self._bindings.status("crypto_eddsa_check_equation", sig, pk, h_ram) == 0
 
     # Ed25519 (RFC 8032) ------------------------------------------------------------------------
 
@@ -147,14 +160,14 @@ class Curves(Backend):
         """Ed25519ph (RFC 8032 pre-hashed): sign the 64-byte SHA-512 ``msg_hash`` of a message."""
         sk = fixed("sk", sk, _SECRET_KEY)
         msg_hash = fixed("msg_hash", msg_hash, _HASH)
-        return self._fixed_output("crypto_ed25519_ph_sign", _SIGNATURE, sk, msg_hash)
+        return self._bindings.fixed_output("crypto_ed25519_ph_sign", _SIGNATURE, sk, msg_hash)
 
     def ed25519_ph_check(self, sig: BytesLike, pk: BytesLike, msg_hash: BytesLike) -> bool:
         """Whether ``sig`` is a valid Ed25519ph signature of the SHA-512 ``msg_hash``."""
         sig = fixed("sig", sig, _SIGNATURE)
         pk = fixed("pk", pk, _KEY)
         msg_hash = fixed("msg_hash", msg_hash, _HASH)
-        return self._status("crypto_ed25519_ph_check", sig, pk, msg_hash) == 0
+        return self._bindings.status("crypto_ed25519_ph_check", sig, pk, msg_hash) == 0
 
     # Elligator 2 -------------------------------------------------------------------------------
 
@@ -163,7 +176,9 @@ class Curves(Backend):
 
         Every 32-byte string maps to a point; the top two bits are ignored.
         """
-        return self._fixed_output("crypto_elligator_map", _KEY, fixed("hidden", hidden, _KEY))
+        return self._bindings.fixed_output(
+            "crypto_elligator_map", _KEY, fixed("hidden", hidden, _KEY)
+        )
 
     def elligator_rev(self, curve: BytesLike, tweak: int) -> bytes | None:
         """Compute the representative of a curve point, or ``None`` when it has none.
@@ -182,7 +197,7 @@ class Curves(Backend):
         curve = fixed("curve", curve, _KEY)
         tweak = integer("tweak", tweak, 0, 255)
         # crypto_elligator_rev(hidden, curve, tweak): 0 when the point has a representative.
-        status, hidden = self._call("crypto_elligator_rev", _KEY, (curve,), (tweak,))
+        status, hidden = self._bindings.call("crypto_elligator_rev", _KEY, (curve,), (tweak,))
         return None if status else hidden
 
     def elligator_key_pair(self, seed: BytesLike | None = None) -> tuple[bytes, bytes]:
@@ -207,27 +222,17 @@ class Curves(Backend):
         """
         seed = secrets.token_bytes(_KEY) if seed is None else fixed("seed", seed, _KEY)
         first_size = _KEY if export == "crypto_elligator_key_pair" else _SECRET_KEY
-        session = self._session()
-        scratch = session.scratch
-        seed_at = first_size + _KEY
-        total = seed_at + _KEY
-        base, view = scratch.begin(total)
-        try:
-            view[seed_at:total] = seed
-            getattr(session, export)._call_trusted((base, base + first_size, base + seed_at))
-            return view[:first_size].tobytes(), view[first_size:seed_at].tobytes()
-        finally:
-            scratch.end(total)
+        return self._bindings.key_pair(export, first_size, seed)
 
     def _sign(self, export: str, sk: BytesLike, msg: BytesLike) -> bytes:
         """``export(sig, sk, msg, msg_size)`` for both signature schemes."""
         sk = fixed("sk", sk, _SECRET_KEY)
         msg = buffer("msg", msg)
-        return self._call(export, _SIGNATURE, (sk, msg), (len(msg),))[1]
+        return self._bindings.call(export, _SIGNATURE, (sk, msg), (len(msg),))[1]
 
     def _check(self, export: str, sig: BytesLike, pk: BytesLike, msg: BytesLike) -> bool:
         """``export(sig, pk, msg, msg_size) == 0`` for both signature schemes."""
         sig = fixed("sig", sig, _SIGNATURE)
         pk = fixed("pk", pk, _KEY)
         msg = buffer("msg", msg)
-        return self._call(export, 0, (sig, pk, msg), (len(msg),))[0] == 0
+        return self._bindings.call(export, 0, (sig, pk, msg), (len(msg),))[0] == 0

@@ -6,15 +6,19 @@ rules every method follows (argument checking, one guest call in the scratch blo
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from ._monocypher_abi import ARGON2_BLOCK_SIZE, ARGON2_STRUCT, Backend
 from ._monocypher_args import U32_MAX, BytesLike, buffer, integer
-from .errors import InvalidInput, InvalidType
+from ._values import exact_str
+from .errors import InvalidInput
+
+if TYPE_CHECKING:
+    from ._monocypher_bindings import Bindings
 
 __all__ = ["ARGON2_ALGORITHMS", "Hashing", "blake2b_key", "blake2b_size"]
 
-ARGON2_ALGORITHMS = {"argon2d": 0, "argon2i": 1, "argon2id": 2}
+ARGON2_ALGORITHMS = ("argon2d", "argon2i", "argon2id")
+_ARGON2_BLOCK_SIZE = 1024
 _SHA512_SIZE = 64
 _BLAKE2B_MAX = 64  # the largest digest, and the largest key
 _HKDF_MAX = 255 * _SHA512_SIZE  # RFC 5869: at most 255 blocks (Monocypher's counter is a byte)
@@ -35,8 +39,10 @@ def blake2b_key(key: object) -> bytes | memoryview:
     return key
 
 
-class Hashing(Backend):
+class Hashing:
     """BLAKE2b, SHA-512 and its HMAC and HKDF, and Argon2 password hashing."""
+
+    _bindings: Bindings
 
     def blake2b(self, msg: BytesLike, size: int = 64, key: BytesLike = b"") -> bytes:
         """BLAKE2b of ``msg`` (RFC 7693), keyed when ``key`` is not empty.
@@ -56,39 +62,21 @@ class Hashing(Backend):
             size = blake2b_size(size)
         if type(key) is not bytes or len(key) > _BLAKE2B_MAX:
             key = blake2b_key(key)
-        msg_size, key_size = len(msg), len(key)
-        if msg_size > U32_MAX:
+        if len(msg) > U32_MAX:
             buffer("msg", msg)
-        session = self._session()
-        scratch = session.scratch
-        msg_at = _BLAKE2B_MAX + key_size
-        total = msg_at + msg_size
-        base, view = scratch.begin(total)
-        try:
-            view[msg_at:total] = msg
-            if key_size:
-                view[_BLAKE2B_MAX:msg_at] = key
-                # This export scrubs the stack it used: upstream leaves the raw key there.
-                session.crypto_blake2b_keyed._call_trusted(
-                    (base, size, base + _BLAKE2B_MAX, key_size, base + msg_at, msg_size)
-                )
-            else:
-                session.crypto_blake2b._call_trusted((base, size, base + msg_at, msg_size))
-            return view[:size].tobytes()
-        finally:
-            scratch.end(total)
+        return self._bindings.blake2b(msg, size, key)
 
     def sha512(self, msg: BytesLike) -> bytes:
         """Compute the 64-byte SHA-512 digest of ``msg`` (FIPS 180-4)."""
         msg = buffer("msg", msg)
-        return self._call("crypto_sha512", _SHA512_SIZE, (msg,), sized=True)[1]
+        return self._bindings.call("crypto_sha512", _SHA512_SIZE, (msg,), sized=True)[1]
 
     def hmac_sha512(self, key: BytesLike, msg: BytesLike) -> bytes:
         """Compute the 64-byte HMAC-SHA-512 of ``msg`` under ``key`` (RFC 2104; any key size)."""
         key = buffer("key", key)
         msg = buffer("msg", msg)
         # crypto_sha512_hmac(hmac, key, key_size, message, message_size)
-        return self._call("crypto_sha512_hmac", _SHA512_SIZE, (key, msg), sized=True)[1]
+        return self._bindings.call("crypto_sha512_hmac", _SHA512_SIZE, (key, msg), sized=True)[1]
 
     def hkdf_sha512(
         self,
@@ -125,7 +113,7 @@ class Hashing(Backend):
 
     def _key_derivation(self, export: str, size: int, inputs: tuple[BytesLike, ...]) -> bytes:
         """``export(okm, size, in_0, in_0_size, ...)``: the shape of both HKDF functions."""
-        return self._call(export, size, inputs, sized=True, output_sized=True)[1]
+        return self._bindings.call(export, size, inputs, sized=True, output_sized=True)[1]
 
     def argon2(
         self,
@@ -168,8 +156,7 @@ class Hashing(Backend):
             raise InvalidInput(f"salt must be at least {_ARGON2_MIN_SALT} bytes, got {len(salt)}")
         key = buffer("key", key)
         ad = buffer("ad", ad)
-        if not isinstance(algorithm, str):
-            raise InvalidType(f"algorithm must be a str, not {type(algorithm).__name__}")
+        algorithm = exact_str(algorithm, "algorithm")  # type: ignore[assignment]
         if algorithm not in ARGON2_ALGORITHMS:
             raise InvalidInput(
                 f"algorithm must be one of {', '.join(ARGON2_ALGORITHMS)}, got {algorithm!r}"
@@ -177,32 +164,8 @@ class Hashing(Backend):
         nb_lanes = integer("nb_lanes", nb_lanes, 1, _ARGON2_MAX_LANES)
         nb_passes = integer("nb_passes", nb_passes, 1, U32_MAX)
         # The work area must be addressable by a 32-bit pointer.
-        nb_blocks = integer("nb_blocks", nb_blocks, 8 * nb_lanes, U32_MAX // ARGON2_BLOCK_SIZE)
+        nb_blocks = integer("nb_blocks", nb_blocks, 8 * nb_lanes, U32_MAX // _ARGON2_BLOCK_SIZE)
         size = integer("size", size, 4, U32_MAX)
-        # The layout: the three structs (config, inputs, extras), the hash, the password, salt,
-        # key and ad, then the work area, 8-aligned.
-        session = self._session()
-        scratch = session.scratch
-        hash_at = 3 * ARGON2_STRUCT.size
-        offsets = [hash_at + size]
-        for data in (password, salt, key):
-            offsets.append(offsets[-1] + len(data))
-        work_at = (offsets[-1] + len(ad) + 7) & -8
-        base, view = scratch.begin(work_at + nb_blocks * ARGON2_BLOCK_SIZE)
-        # Only what precedes the work area is zeroed at the end: crypto_argon2 wipes the work
-        # area itself (Monocypher documents it, the secret scans check it), and it is the bulk.
-        try:
-            p, s, k, a = (base + offset for offset in offsets)
-            view[:hash_at] = b"".join((
-                ARGON2_STRUCT.pack(ARGON2_ALGORITHMS[algorithm], nb_blocks, nb_passes, nb_lanes),
-                ARGON2_STRUCT.pack(p, s, len(password), len(salt)),
-                ARGON2_STRUCT.pack(k, a, len(key), len(ad)),
-            ))  # fmt: skip
-            for offset, data in zip(offsets, (password, salt, key, ad)):
-                view[offset : offset + len(data)] = data
-            session.crypto_argon2._call_trusted(
-                (base + hash_at, size, base + work_at, base, base + 16, base + 32)
-            )
-            return view[hash_at : hash_at + size].tobytes()
-        finally:
-            scratch.end(work_at)
+        return self._bindings.argon2(
+            algorithm, nb_blocks, nb_passes, nb_lanes, size, (password, salt, key, ad)
+        )

@@ -32,18 +32,20 @@ import weakref
 from typing import TYPE_CHECKING, Callable, ClassVar, Literal, TypeVar
 
 from . import _forksafe
-from ._monocypher_abi import (
+from ._monocypher_args import BytesLike, buffer, fixed
+from ._monocypher_bindings import (
     AEAD_CTX_SIZE,
     BLAKE2B_CTX_SIZE,
     POLY1305_CTX_SIZE,
     SHA512_CTX_SIZE,
     SHA512_HMAC_CTX_SIZE,
     Backend,
-    shared_backend,
+    Bindings,
+    shared_bindings,
 )
-from ._monocypher_args import BytesLike, buffer, fixed
 from ._monocypher_hashing import blake2b_key, blake2b_size
-from .errors import ForgeryError, InvalidInput, InvalidType
+from ._values import exact_str
+from .errors import ForgeryError, InvalidInput, InvalidType, ReentrantCall
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -52,7 +54,7 @@ __all__ = ["AeadContext", "Blake2b", "HmacSha512", "Poly1305", "Sha512"]
 
 _Self = TypeVar("_Self", bound="_Context")
 _AEAD_NONCE_SIZES = {"x": 24, "djb": 8, "ietf": 12}
-_CONTEXT_SLOTS = frozenset({"_backend", "_state", "_mutex", "_wipe"})
+_CONTEXT_SLOTS = frozenset({"_backend", "_bindings", "_state", "_mutex", "_wipe"})
 
 
 def _zero(state: bytearray) -> None:
@@ -67,9 +69,14 @@ class _Context:
 
     def __init__(self, backend: Backend | None) -> None:
         """Start with a zeroed context; subclasses then run the Monocypher ``init``."""
-        if backend is not None and not isinstance(backend, Backend):
-            raise InvalidType(f"backend must be a Monocypher, not {type(backend).__name__}")
-        self._backend = backend if backend is not None else shared_backend()
+        if backend is None:
+            bindings = shared_bindings()
+        else:
+            bindings = getattr(backend, "bindings", None)
+            if not isinstance(bindings, Bindings):
+                raise InvalidType(f"backend must be a Monocypher, not {type(backend).__name__}")
+        self._backend = backend
+        self._bindings = bindings
         self._state = bytearray(self._STATE_SIZE)
         self._mutex = _forksafe.lock(_forksafe.OBJECT)
         self._wipe = weakref.finalize(self, _zero, self._state)
@@ -81,8 +88,18 @@ class _Context:
 
     def close(self) -> None:
         """Wipe the context. Idempotent; the object is unusable afterwards."""
+        self._refuse_reentry()
         with self._mutex:
             self._wipe()
+
+    def _refuse_reentry(self) -> None:
+        # The thread holding the mutex is half-way through an update of the context: a use
+        # from a signal handler or __del__ in between would be lost or undone.
+        if self._mutex._is_owned():  # type: ignore[attr-defined]
+            raise ReentrantCall(
+                f"this {type(self).__name__} is in the middle of an update on this thread "
+                "(a signal handler or __del__ used it): use another object there"
+            )
 
     def __enter__(self: _Self) -> _Self:
         """Return self; the ``with`` block closes (wipes) the object on exit."""
@@ -117,37 +134,13 @@ class _Context:
         the output, followed by the first input as the call left it with ``read_first_input``
         (a text encrypted or decrypted in place).
         """
+        self._refuse_reentry()
         with self._mutex:
             if not self._wipe.alive:
                 raise InvalidInput(f"this {type(self).__name__} is closed")
-            session = self._backend._session()
-            scratch = session.scratch
-            state = self._state
-            out_at = len(state)
-            size = out_at + output
-            for data in inputs:
-                size += len(data)
-            base, view = scratch.begin(size)
-            try:
-                view[:out_at] = state
-                pointers = [base, base + out_at]
-                offset = out_at + output
-                for data in inputs:
-                    view[offset : offset + len(data)] = data
-                    pointers.append(base + offset)
-                    offset += len(data)
-                status = getattr(session, export)._call_trusted(arguments(*pointers))
-                results = [view[out_at : out_at + output].tobytes()] if output else []
-                if read_first_input:
-                    first_at = out_at + output
-                    results.append(view[first_at : first_at + len(inputs[0])].tobytes())
-                # Last: a call that fails before its results are out (a MemoryError copying
-                # a big text) must not move the context, or a stream would skip a key.
-                if keep and not status:
-                    state[:] = view[:out_at]
-                return status, results
-            finally:
-                scratch.end(size)
+            return self._bindings.with_context(
+                self._state, export, output, inputs, arguments, keep, read_first_input
+            )
 
     def _clone(self: _Self) -> _Self:
         """Return a new open object of the same class with a copy of this context."""
@@ -156,6 +149,7 @@ class _Context:
         for name, value in vars(self).items():
             if name not in _CONTEXT_SLOTS:  # parameters such as a Blake2b's digest_size
                 setattr(other, name, value)
+        self._refuse_reentry()
         with self._mutex:
             if not self._wipe.alive:
                 raise InvalidInput(f"this {type(self).__name__} is closed")
@@ -344,8 +338,7 @@ class AeadContext(_Context):
         backend: Backend | None = None,
     ) -> None:
         """Start a stream; see the class docstring."""
-        if not isinstance(variant, str):
-            raise InvalidType(f"variant must be a str, not {type(variant).__name__}")
+        variant = exact_str(variant, "variant")  # type: ignore[assignment]
         if variant not in _AEAD_NONCE_SIZES:
             raise InvalidInput(f"variant must be 'x', 'djb' or 'ietf', got {variant!r}")
         key = fixed("key", key, 32)

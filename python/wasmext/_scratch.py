@@ -15,7 +15,11 @@ address is fixed for the life of its store, which the block keeps alive. And mem
 never shrinks, so a block that was inside linear memory stays inside it.
 
 Between operations every byte of the block is zero: no key, plaintext or result
-outlives the operation that used it, whatever way it ended.
+outlives the operation that used it, whatever way it ended. The block's geometry is one
+tuple, replaced whole, so an exception raised anywhere (a signal handler runs between any
+two bytecodes) leaves either the old block or the new one, never a mix. :attr:`Scratch.dirty`
+says how many bytes may hold data; it is set before anything is written and cleared only
+after they are zeroed, so a wipe that an exception cut short is finished by the next one.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import wasmtime
 
+from ._core import RETAINED_MEMORY
 from .errors import GuestMemoryError
 
 if TYPE_CHECKING:
@@ -34,89 +39,106 @@ __all__ = ["PAGE", "Scratch"]
 
 PAGE = 65536
 _ZEROS = memoryview(bytes(PAGE))
+_EMPTY = (0, 0, 0, memoryview(bytearray()))
 
 
 class Scratch:
     """A block of one instance's linear memory that only the host uses (see the module doc).
 
-    It starts empty and grows on demand (:meth:`begin`): in place while it ends where
+    It starts empty and grows on demand (:meth:`take`): in place while it ends where
     linear memory ends, otherwise as a new block at the end of memory, at least twice as
     large, so that the space left behind stays below the size of the largest operation.
+
+    Every method expects the instance's lock (:attr:`lock`) to be held by the caller, taken
+    with a ``with`` statement so that no exception can separate taking it from the code that
+    releases it.
     """
 
-    __slots__ = ("_acquire", "_core", "_host", "_release", "_view", "address", "capacity")
+    __slots__ = ("_block", "_core", "dirty", "lock")
 
     def __init__(self, core: Core) -> None:
         """An empty scratch block on ``core``'s memory; nothing is grown until it is needed."""
         self._core = core
-        self._acquire = core.lock.acquire
-        self._release = core.lock.release
-        #: Guest address of the block (0 while it is empty), and its size in bytes.
-        self.address = 0
-        self.capacity = 0
-        self._host = 0
-        self._view = memoryview(b"")
+        #: The instance's lock, which every use of the block holds.
+        self.lock = core.lock
+        # (guest address, capacity, host address, writable view): one value, replaced whole.
+        self._block = _EMPTY
+        #: How many bytes at the start of the block may be nonzero (0 between operations).
+        self.dirty = 0
 
-    def begin(self, size: int) -> tuple[int, memoryview]:
-        """Take the instance's lock and return a block of at least ``size`` zero bytes.
+    @property
+    def address(self) -> int:
+        """Guest address of the block (0 while it is empty)."""
+        return self._block[0]
 
-        Returns its guest address and a writable view of it (offsets relative to the block).
-        Always pair it with :meth:`end` in a ``finally``::
+    @property
+    def capacity(self) -> int:
+        """Size of the block in bytes."""
+        return self._block[1]
 
-            base, view = scratch.begin(size)
-            try:
-                ...  # write inputs into view, call with guest addresses base + offset, read
-            finally:
-                scratch.end(size)
+    @property
+    def retired(self) -> bool:
+        """Whether the instance should not serve another operation (poisoned or oversized)."""
+        return self._core.poisoned is not None or self._block[1] > RETAINED_MEMORY
 
-        Raises :class:`~wasmext.errors.GuestMemoryError` (without holding the lock) when
-        linear memory cannot grow enough: the guest's ``max_memory``, or 4 GiB.
+    def take(self, size: int, dirty: int | None = None) -> tuple[int, memoryview]:
+        """A block of at least ``size`` zero bytes: its guest address and a writable view.
+
+        ``dirty`` (default ``size``) is how much of it the operation may leave nonzero, and
+        what :meth:`wipe` zeroes. Raises :class:`~wasmext.errors.GuestMemoryError` when
+        linear memory cannot grow enough (the guest's ``max_memory``, or 4 GiB); nothing has
+        been written then.
         """
-        self._acquire()
-        if size > self.capacity:
-            try:
-                self._grow(size)
-            except BaseException:
-                self._release()
-                raise
-        return self.address, self._view
+        block = self._block
+        if size > block[1]:
+            block = self._grow(size)
+        used = size if dirty is None else dirty
+        if used > self.dirty:
+            self.dirty = used
+        return block[0], block[3]
 
-    def end(self, size: int) -> None:
-        """Zero the block's first ``size`` bytes and release the lock :meth:`begin` took."""
-        try:
-            if size <= PAGE:
-                self._view[:size] = _ZEROS[:size]
-            else:
-                ctypes.memset(self._host, 0, size)
-        finally:
-            self._release()
+    def wipe(self) -> None:
+        """Zero the bytes an operation may have left (:attr:`dirty`); idempotent."""
+        size = self.dirty
+        if not size:
+            return
+        _, _, host, view = self._block
+        if size <= PAGE:
+            view[:size] = _ZEROS[:size]
+        else:
+            ctypes.memset(host, 0, size)
+        self.dirty = 0
 
-    def _grow(self, size: int) -> None:
-        """Make the block at least ``size`` bytes (with the lock held)."""
+    def _grow(self, size: int) -> tuple[int, int, int, memoryview]:
+        """Make the block at least ``size`` bytes; return the new block."""
+        # A block that moves leaves its old bytes behind: zero what an interrupted
+        # operation may have left there first.
+        self.wipe()
         core = self._core
+        address, capacity, _, _ = self._block
         core.memory_stale = True
         core.refresh_memory()
-        in_place = self.capacity and self.address + self.capacity == core.size
-        wanted = max(-(-size // PAGE), 2 * self.capacity // PAGE, 1)
+        in_place = capacity and address + capacity == core.size
+        wanted = max(-(-size // PAGE), 2 * capacity // PAGE, 1)
         # Doubling keeps the number of moves logarithmic; a capped guest still gets exactly
         # what the operation needs if the doubled size does not fit.
         for pages in dict.fromkeys((wanted, -(-size // PAGE))):
-            extra = pages - self.capacity // PAGE if in_place else pages
+            extra = pages - capacity // PAGE if in_place else pages
             # Before the growth: an exception right after it must not leave the old size
-            # trusted (the block stays as it was, and the next begin starts over).
+            # trusted (the block stays as it was, and the next take starts over).
             core.memory_stale = True
             try:
                 old_pages = core.memory.grow(core.store, extra)
             except wasmtime.WasmtimeError:
                 continue
             core.refresh_memory()
-            if not in_place:
-                self.address = old_pages * PAGE
-            self.capacity = pages * PAGE
-            self._host = core.base + self.address
-            array = (ctypes.c_ubyte * self.capacity).from_address(self._host)
-            self._view = memoryview(array).cast("B")
-            return
+            new_address = address if in_place else old_pages * PAGE
+            new_capacity = pages * PAGE
+            host = core.base + new_address
+            array = (ctypes.c_ubyte * new_capacity).from_address(host)
+            block = (new_address, new_capacity, host, memoryview(array).cast("B"))
+            self._block = block
+            return block
         raise GuestMemoryError(
             f"{core.name}: an operation on {size} bytes needs more linear memory than the "
             f"guest may have (memory is {core.size} bytes)"

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidModule",
     "InvalidType",
     "OutOfBounds",
+    "ReentrantCall",
     "WasmextError",
 ]
 
@@ -55,3 +56,12 @@ class InvalidModule(WasmextError, ValueError):
 
 class ForgeryError(WasmextError, ValueError):
     """A message authentication code or signature did not verify."""
+
+
+class ReentrantCall(WasmextError, RuntimeError):
+    """An object was used again by the thread that is in the middle of using it.
+
+    A signal handler or a ``__del__`` runs between any two bytecodes of the thread it
+    interrupts. Functions, instances and the module-level APIs serve such nested calls; an
+    object whose state is half-way through an update (an incremental hash, say) refuses them.
+    """

@@ -59,13 +59,18 @@ Incremental objects
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from ._monocypher_args import BytesLike
+from ._monocypher_bindings import Bindings
 from ._monocypher_ciphers import KEY_SIZE, MAC_SIZE, NONCE_SIZE, Ciphers
 from ._monocypher_curves import Curves
 from ._monocypher_hashing import Hashing
 from ._monocypher_incremental import AeadContext, Blake2b, HmacSha512, Poly1305, Sha512
 from .errors import ForgeryError, InvalidInput, InvalidType
+
+if TYPE_CHECKING:
+    from .runtime import Guest, Instance
 
 __all__ = [
     "KEY_SIZE",
@@ -157,6 +162,25 @@ class Monocypher(Hashing, Ciphers, Curves):
 
     generate_key = staticmethod(generate_key)
     generate_nonce = staticmethod(generate_nonce)
+
+    def __init__(self, guest: Guest | None = None) -> None:
+        """Run on ``guest`` (default: the bundled artifact, loaded on first use)."""
+        self._bindings = Bindings(guest)
+
+    @property
+    def guest(self) -> Guest:
+        """The :class:`~wasmext.runtime.Guest` whose instances run the operations."""
+        return self._bindings.guest
+
+    @property
+    def instance(self) -> Instance:
+        """The calling thread's instance: the linear memory its operations use."""
+        return self._bindings.instance
+
+    @property
+    def bindings(self) -> Bindings:
+        """The layer that moves bytes in and out of the guest (package-internal)."""
+        return self._bindings
 
 
 _default = Monocypher()

@@ -36,6 +36,7 @@ from ._cache import ModuleCache, default_cache_dir
 from ._function import Function
 from ._instance import RETAINED_MEMORY, Instance
 from ._module import Origin, Signature
+from ._values import exact_int, exact_str
 from .errors import InvalidInput, InvalidType
 
 __all__ = [
@@ -104,8 +105,7 @@ class Guest:
         else:
             raise InvalidType(f"source must be a path or bytes, not {type(source).__name__}")
         if max_memory is not None:
-            if isinstance(max_memory, bool) or not isinstance(max_memory, int):
-                raise InvalidType(f"max_memory must be an int, not {type(max_memory).__name__}")
+            max_memory = exact_int(max_memory, "max_memory")
             if max_memory < 0:
                 raise InvalidInput(f"max_memory must be >= 0, got {max_memory}")
         self._max_memory = max_memory
@@ -206,11 +206,11 @@ _BUNDLED_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 def bundled(name: str) -> Guest:
     """The process-wide :class:`Guest` for the shipped artifact ``guests/{name}.wasm``."""
+    if type(name) is not str:
+        name = exact_str(name, "guest name")
     guest = _bundled.get(name)
     if guest is not None:
         return guest
-    if not isinstance(name, str):
-        raise InvalidType(f"guest name must be a str, not {type(name).__name__}")
     path = GUESTS_DIR / f"{name}.wasm"
     if not _BUNDLED_NAME.fullmatch(name) or not path.is_file():
         shipped = sorted(p.stem for p in GUESTS_DIR.glob("*.wasm")) if GUESTS_DIR.is_dir() else []

@@ -34,8 +34,9 @@ from numbers import Integral
 
 from . import _forksafe
 from ._intpack import Packed, exact_ints, pack
+from ._values import exact_int
 from .errors import GuestMemoryError, InvalidType, WasmextError
-from .runtime import RETAINED_MEMORY, Guest, Instance, bundled
+from .runtime import RETAINED_MEMORY, Function, Guest, Instance, bundled
 
 __all__ = ["TwoSum", "twosum"]
 
@@ -116,7 +117,7 @@ def _check_target(target: object) -> int:
         return target
     if isinstance(target, bool) or not isinstance(target, (int, Integral)):
         raise InvalidType(f"target must be an int, not {type(target).__name__}")
-    return int(target)  # type: ignore[call-overload]
+    return exact_int(target, "target")
 
 
 class TwoSum:
@@ -147,24 +148,22 @@ class TwoSum:
         self._idle = _idle_for(self._guest)
         self._attach(_take_idle(self._idle) or self._guest.new_instance())
 
-    def _attach(self, instance: Instance) -> None:
-        previous: weakref.finalize | None = getattr(self, "_handover", None)
-        if previous is not None:
-            previous.detach()  # that instance is poisoned or retired: nobody gets it
+    def _attach(self, instance: Instance) -> _Lease:
+        """Make ``instance`` this solver's, in one assignment (see :class:`_Lease`)."""
+        functions = {width: instance.function(name) for width, name in _GUEST_FUNCTION.items()}
         # When this solver dies, the next solver of the same guest gets the instance.
-        self._handover = weakref.finalize(self, _park, self._idle, instance)
-        self._handover.atexit = False
-        self._instance = instance
-        self._functions = {
-            width: instance.function(name) for width, name in _GUEST_FUNCTION.items()
-        }
-        self._input = 0
-        self._capacity = 0
+        handover = weakref.finalize(self, _park, self._idle, instance)
+        handover.atexit = False
+        previous: _Lease | None = getattr(self, "_lease", None)
+        lease = self._lease = _Lease(instance, functions, handover)
+        if previous is not None:
+            previous.handover.detach()  # that instance is poisoned or retired: nobody gets it
+        return lease
 
     @property
     def instance(self) -> Instance:
         """The guest instance this solver owns."""
-        return self._instance
+        return self._lease.instance
 
     def twosum(self, nums: Iterable[int], target: int) -> tuple[int, int] | None:
         """Indices ``(i, j)``, ``i < j``, with ``nums[i] + nums[j] == target``, as the reference.
@@ -186,6 +185,10 @@ class TwoSum:
             return None  # no two elements of this width add up to it
         if not _INT64_MIN <= target <= _INT64_MAX:
             return _reference(exact_ints(_elements(packed)), target)
+        if self._lock._is_owned():  # type: ignore[attr-defined]
+            # This thread is in the middle of a call on this solver (a signal handler or a
+            # __del__ came back here): its input area is in use, so solve on a solver of its own.
+            return TwoSum(self._guest, python_cutoff=self._python_cutoff).twosum(nums, target)
         with self._lock:
             result = self._solve(packed, target)
         if result == _NO_PAIR:
@@ -204,26 +207,48 @@ class TwoSum:
         return first, second
 
     def _solve(self, packed: Packed, target: int) -> int:
-        if self._instance.poisoned:
-            self._attach(self._guest.new_instance())
-        instance = self._instance
+        lease = self._lease
+        if lease.instance.poisoned:
+            lease = self._attach(self._guest.new_instance())
+        instance = lease.instance
         size = max(packed.nbytes, 64)
-        if size > self._capacity:
+        if size > lease.capacity:
             # The input area sits at the bottom of the arena and is reused while it is
-            # big enough; the guest rewinds its own hash table after every call.
+            # big enough; the guest rewinds its own hash table after every call. Capacity
+            # drops to 0 first: an exception between these lines leaves no area trusted.
+            lease.capacity = 0
             instance.reset()
-            self._capacity = 0
-            self._input = instance.alloc(size)
-            self._capacity = size
-        instance.write(self._input, packed.data)
+            lease.input = instance.alloc(size)
+            lease.capacity = size
+        instance.write(lease.input, packed.data)
         seed = self._seeds.getrandbits(64)
-        result = self._functions[packed.width](self._input, packed.count, target, seed)
+        result = lease.functions[packed.width](lease.input, packed.count, target, seed)
         if instance.memory_size > RETAINED_MEMORY:
             # Memory never shrinks: rather than hold a big input's worth for the solver's
             # life, the next call starts on a fresh instance and this one is freed.
             self._attach(self._guest.new_instance())
         assert result is not None
         return result
+
+
+class _Lease:
+    """A solver's instance with its prepared functions and input area.
+
+    Replaced whole (one attribute store), so an exception anywhere never leaves a solver
+    writing to one instance and calling another.
+    """
+
+    __slots__ = ("capacity", "functions", "handover", "input", "instance")
+
+    def __init__(
+        self, instance: Instance, functions: dict[int, Function], handover: weakref.finalize
+    ) -> None:
+        self.instance = instance
+        self.functions = functions
+        self.handover = handover
+        #: Guest address and size of the input area (0: none yet).
+        self.input = 0
+        self.capacity = 0
 
 
 def _elements(packed: Packed) -> list[int]:

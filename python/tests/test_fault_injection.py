@@ -1,0 +1,293 @@
+"""An exception at any point of the runtime leaves no lock held, no secret and no broken state.
+
+A signal handler (Ctrl-C's, say) runs between two bytecodes of whatever the thread is running,
+wasmext's own code included, and what it raises propagates from there. Each scenario here runs
+once to count the points where that can happen in wasmext's frames: every line, every entry
+into a Python function, and every return from a C function (where CPython looks for pending
+signals). Then it runs once per point, with ``KeyboardInterrupt`` raised at exactly that point,
+each time on a fresh ``Guest`` (so the first use of everything, compilation aside, is among the
+points: instantiation, the scratch block's growth, preparing exports). After each fault:
+
+* no lock of wasmext is held;
+* the instance is either consistent (the same operation then gives the right answer on it)
+  or poisoned, its memory discarded, and replaced by ``Guest.instance()``;
+* no piece of any secret argument is anywhere in its linear memory, and the scratch block is
+  all zeros;
+* an incremental object's context is the one from before the call or the one from after it.
+"""
+
+from __future__ import annotations
+
+import dis
+import functools
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import CodeType, FrameType
+from typing import Any, Callable
+
+import pytest
+from conftest import CallPath, assert_discarded, require_bundled, tally
+from secret_scan import assert_no_secrets
+
+import wasmext
+from wasmext import _forksafe
+from wasmext import monocypher as mc
+from wasmext.runtime import GUESTS_DIR, Guest, Instance
+from wasmext.twosum import TwoSum
+
+_RUNTIME = str(Path(wasmext.__file__).resolve().parent) + os.sep
+
+
+class _Fault:
+    """Counts the points in wasmext's frames, and raises at point ``at`` (once)."""
+
+    def __init__(self, at: int | None = None) -> None:
+        self.at = at
+        self.points = 0
+        self.where = ""
+
+    def _point(self, frame: FrameType, event: str) -> None:
+        index = self.points
+        self.points += 1
+        if index == self.at:
+            sys.settrace(None)
+            sys.setprofile(None)
+            code = frame.f_code
+            self.where = f"{Path(code.co_filename).name}:{frame.f_lineno} {code.co_name} ({event})"
+            raise KeyboardInterrupt(self.where)
+
+    def _trace(self, frame: FrameType, event: str, arg: Any) -> Any:
+        if not frame.f_code.co_filename.startswith(_RUNTIME):
+            return None
+        if event == "call" or (event == "line" and _is_a_point(frame)):
+            self._point(frame, event)
+        return self._trace
+
+    def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
+        if event == "c_return" and frame.f_code.co_filename.startswith(_RUNTIME):
+            self._point(frame, event)
+
+    @contextmanager
+    def armed(self) -> Iterator[None]:
+        sys.settrace(self._trace)
+        sys.setprofile(self._profile)
+        try:
+            yield
+        finally:
+            sys.settrace(None)
+            sys.setprofile(None)
+
+
+@functools.cache
+def _no_bytecode_runs(code: CodeType) -> frozenset[int]:
+    """Offsets in ``code`` where a line starts but no real exception can arise.
+
+    Two kinds, both where a line event fires but CPython never looks for pending signals:
+
+    * a ``NOP`` (a ``try:`` line): nothing runs there, and CPython 3.11 leaves it outside the
+      enclosing ``with`` block's exception table, so raising at it would skip ``__exit__``;
+    * the start of a ``with`` block's normal exit, ``__exit__(None, None, None)``: nothing
+      between the constants and the call checks for signals, so the next real exception can
+      only come once ``__exit__`` has run; raising at the line would skip it.
+    """
+    instructions = list(dis.get_instructions(code))
+    skipped = set()
+    for index, instruction in enumerate(instructions):
+        if instruction.opname == "NOP":
+            skipped.add(instruction.offset)
+            continue
+        # Stack shuffling first when the block ends in a `return` (the value moves aside).
+        rest = iter(instructions[index:])
+        step = next(rest)
+        while step.opname in ("SWAP", "COPY"):
+            step = next(rest, step)
+        constants = [step, next(rest, step), next(rest, step)]
+        call = next(rest, step)
+        if call.opname == "PRECALL":
+            call = next(rest, call)
+        if (
+            all(i.opname == "LOAD_CONST" and i.argval is None for i in constants)
+            and call.opname == "CALL"
+            and call.arg == 2
+        ):
+            skipped.add(instruction.offset)
+    return frozenset(skipped)
+
+
+def _is_a_point(frame: FrameType) -> bool:
+    return frame.f_lasti not in _no_bytecode_runs(frame.f_code)
+
+
+def _no_lock_held() -> None:
+    # Single-threaded here: a held lock could only be held by this thread.
+    for rank in _forksafe._registry:
+        for lock in list(rank):
+            assert not lock._is_owned(), f"a wasmext lock is still held: {lock!r}"
+
+
+@dataclass
+class _Scenario:
+    """One operation on a fresh guest: how to run it, what it must give, what is secret."""
+
+    artifact: str
+    #: Given the guest, returns the operation (a no-argument callable) and a checker that
+    #: is called after a fault, with the operation, to check and finish the object's state.
+    make: Callable[[Guest], tuple[Callable[[], Any], Callable[[], None]]]
+    expected: Any
+    secrets: dict[str, bytes]
+
+
+def _r(size: int) -> bytes:
+    return os.urandom(size)
+
+
+def _scenarios() -> dict[str, _Scenario]:
+    key, nonce, text, ad, big = _r(32), _r(24), _r(100), _r(20), _r(70_000)
+    box = mc.Monocypher()
+    mac, _, ciphertext = box.aead_lock(text, key, ad, nonce=nonce)
+    seed = _r(32)
+    sk, _ = box.eddsa_key_pair(seed)
+    password, salt = _r(16), _r(16)
+    msg = _r(200)
+    secret = {"key": key, "text": text, "ad": ad}
+
+    def one_shot(call: Callable[[mc.Monocypher], Any]) -> Callable[[Guest], Any]:
+        def make(guest: Guest) -> tuple[Callable[[], Any], Callable[[], None]]:
+            on = mc.Monocypher(guest)
+            return (lambda: call(on)), (lambda: None)
+
+        return make
+
+    def blake2b_update(guest: Guest) -> tuple[Callable[[], Any], Callable[[], None]]:
+        on = mc.Monocypher(guest)
+        state = mc.Blake2b(key=key, backend=on)
+        before = bytes(state._state)
+        after_object = state.copy()
+        after_object.update(msg)
+        after = bytes(after_object._state)
+
+        def check() -> None:
+            assert bytes(state._state) in (before, after), "the context was half-updated"
+            if bytes(state._state) == before:
+                state.update(msg)
+
+        def run() -> bytes:
+            state.update(msg)
+            return state.digest()
+
+        return run, lambda: (check(), state.digest())[1]
+
+    def arena(guest: Guest) -> tuple[Callable[[], Any], Callable[[], None]]:
+        def run() -> bytes:
+            instance = guest.instance()
+            with instance.arena():
+                at = instance.alloc(len(key) + 32)
+                instance.write(at, key)
+                instance.call("crypto_blake2b", at + 32, 32, at, len(key))
+                return instance.read(at + 32, 32)
+
+        return run, lambda: None
+
+    def twosum(guest: Guest) -> tuple[Callable[[], Any], Callable[[], None]]:
+        solver = TwoSum(guest, python_cutoff=0)
+        numbers = list(range(1000))
+        return (lambda: solver.twosum(numbers, 1997)), (lambda: None)
+
+    return {
+        "aead_lock": _Scenario(
+            "monocypher",
+            one_shot(lambda m: m.aead_lock(text, key, ad, nonce=nonce)),
+            (mac, nonce, ciphertext),
+            secret,
+        ),
+        "aead_unlock": _Scenario(
+            "monocypher",
+            one_shot(lambda m: m.aead_unlock(ciphertext, mac, key, nonce, ad)),
+            text,
+            secret,
+        ),
+        "aead_lock of 70 KB (the block grows twice)": _Scenario(
+            "monocypher",
+            one_shot(lambda m: (m.blake2b(text), m.aead_lock(big, key, nonce=nonce))[1][0]),
+            box.aead_lock(big, key, nonce=nonce)[0],
+            {"key": key, "big": big},
+        ),
+        "blake2b keyed": _Scenario(
+            "monocypher",
+            one_shot(lambda m: m.blake2b(text, 32, key)),
+            box.blake2b(text, 32, key),
+            {"key": key, "text": text},
+        ),
+        "argon2": _Scenario(
+            "monocypher",
+            one_shot(lambda m: m.argon2(password, salt, nb_blocks=8, nb_passes=1)),
+            box.argon2(password, salt, nb_blocks=8, nb_passes=1),
+            {"password": password},
+        ),
+        "eddsa_sign": _Scenario(
+            "monocypher",
+            one_shot(lambda m: m.eddsa_sign(sk, msg)),
+            box.eddsa_sign(sk, msg),
+            {"seed": seed, "msg": msg},
+        ),
+        "Blake2b.update": _Scenario(
+            "monocypher",
+            blake2b_update,
+            mc.Blake2b(msg, key=key).digest(),
+            {"key": key, "msg": msg},
+        ),
+        "arena: alloc, write, call, read": _Scenario(
+            "monocypher", arena, mc.blake2b(key, 32), {"key": key}
+        ),
+        "TwoSum": _Scenario("twosum", twosum, (998, 999), {}),
+    }
+
+
+_SCENARIOS = _scenarios() if (GUESTS_DIR / "monocypher.wasm").is_file() else {}
+
+
+def _check_instance(instance: Instance | None, secrets: dict[str, bytes]) -> None:
+    if instance is None:
+        return
+    if instance.poisoned:
+        assert_discarded(instance)
+        return
+    dump = instance.dump()
+    scratch = instance.scratch
+    assert not any(dump[scratch.address : scratch.address + scratch.capacity]), "block not zero"
+    assert_no_secrets(dump, secrets)
+
+
+@pytest.mark.parametrize("name", sorted(_SCENARIOS))
+def test_an_exception_at_every_point(name: str, call_path: CallPath) -> None:
+    scenario = _SCENARIOS[name]
+    require_bundled(scenario.artifact)
+    path = GUESTS_DIR / f"{scenario.artifact}.wasm"
+    fast = call_path == "fast"
+
+    counting = _Fault()
+    guest = Guest(path, fast_calls=fast)
+    run, _ = scenario.make(guest)
+    with counting.armed():
+        assert run() == scenario.expected
+    assert counting.points > 10, "the scenario ran no runtime code"
+
+    for at in range(counting.points):
+        guest = Guest(path, fast_calls=fast)
+        run, finish = scenario.make(guest)
+        fault = _Fault(at)
+        with fault.armed(), pytest.raises(KeyboardInterrupt):
+            run()
+        try:
+            _no_lock_held()
+            _check_instance(getattr(guest._local, "instance", None), scenario.secrets)
+            finish()
+            assert run() == scenario.expected
+            _check_instance(guest.instance(), scenario.secrets)
+        except AssertionError as error:
+            raise AssertionError(f"after a fault at {fault.where}: {error}") from None
+    tally("faults injected", f"every point: {name}", counting.points)

@@ -1,0 +1,45 @@
+"""Turning caller-supplied ints and names into exact builtins before anything checks them.
+
+A value that reaches a bounds check, a dictionary of exports or ctypes must be a plain ``int``
+or ``str``: a subclass (or an ``__index__`` that returns one) can override comparisons,
+arithmetic, hashing and equality, so a check done on it proves nothing about the number or
+name that is finally used. Every public entry of the runtime normalises its arguments here,
+once, and works on the result only.
+"""
+
+from __future__ import annotations
+
+import operator
+
+from .errors import InvalidType
+
+__all__ = ["exact_int", "exact_str"]
+
+# The C-level conversions, looked up on the builtin types so that no override can intercept
+# them: for an int (str) subclass they return an exact int (str) with the same value.
+_int_of_int = int.__index__
+_str_of_str = str.__str__
+
+
+def exact_int(value: object, what: str) -> int:
+    """``value`` as an exact ``int``: anything with ``__index__`` except ``bool``.
+
+    ``bool`` is refused because where a size, count or pointer is expected it is almost
+    always a mistake. Raises :class:`~wasmext.errors.InvalidType` naming ``what``.
+    """
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise InvalidType(f"{what} must be an int, not {type(value).__name__}")
+    index = operator.index(value)  # type: ignore[call-overload]
+    # CPython 3.9 passes an int subclass returned by __index__ through unchanged.
+    return index if type(index) is int else _int_of_int(index)
+
+
+def exact_str(value: object, what: str) -> str:
+    """``value`` as an exact ``str`` (a subclass is copied into a plain one)."""
+    if type(value) is str:
+        return value
+    if not isinstance(value, str):
+        raise InvalidType(f"{what} must be a str, not {type(value).__name__}")
+    return _str_of_str(value)
