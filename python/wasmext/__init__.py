@@ -17,6 +17,7 @@ from .errors import (
     InvalidType,
     OutOfBounds,
     ReentrantCall,
+    StackTooSmall,
     WasmextError,
 )
 from .runtime import Function, Guest, Instance, bundled
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidType",
     "OutOfBounds",
     "ReentrantCall",
+    "StackTooSmall",
     "WasmextError",
     "__version__",
     "bundled",

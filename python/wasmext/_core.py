@@ -13,7 +13,7 @@ import sys
 
 import wasmtime
 
-from . import _fastcall, _forksafe
+from . import _fastcall, _forksafe, _stack
 from ._module import CompiledModule, engine
 from .errors import GuestMemoryError, GuestTrap, InvalidModule, OutOfBounds
 
@@ -75,6 +75,8 @@ class Core:
         self, name: str, compiled: CompiledModule, max_memory: int | None, fast: bool
     ) -> None:
         """Instantiate ``compiled`` in a new store capped at ``max_memory`` bytes."""
+        # Instantiation runs guest code too (a start function, data initialisation).
+        _stack.check_thread_stack()
         self.name = name
         self.fast = fast
         self.lock = _forksafe.lock(_forksafe.INSTANCE)

@@ -11,6 +11,7 @@ import wasmtime
 
 from . import _fastcall
 from ._module import SUPPORTED_VALUE_TYPES, Signature
+from ._stack import thread_stack
 from ._values import exact_int
 from .errors import InvalidInput, InvalidModule, InvalidType
 
@@ -154,6 +155,9 @@ class _FastFunction(Function):
             return self._call_trusted(unsigned)
 
     def _call_trusted(self, args: Sequence[int]) -> int | None:
+        # Inline, not check_thread_stack(): this is the hot path (see _stack.py).
+        if not thread_stack.ok:
+            raise thread_stack.error()
         core = self._core
         if core.poisoned is not None:
             raise core.poison_error(self.name)
@@ -209,6 +213,8 @@ class _PublicFunction(Function):
 
     def _call_signed(self, signed: list[int]) -> int | None:
         """Call with signed arguments (and the lock held)."""
+        if not thread_stack.ok:
+            raise thread_stack.error()
         core = self._core
         if core.poisoned is not None:
             raise core.poison_error(self.name)

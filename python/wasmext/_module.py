@@ -8,7 +8,7 @@ from typing import Literal
 
 import wasmtime
 
-from . import _fastcall, _forksafe
+from . import _fastcall, _forksafe, _stack
 from ._cache import ModuleCache, cache_key
 from .errors import InvalidModule
 
@@ -49,6 +49,10 @@ def engine() -> wasmtime.Engine:
                 # (wasmtime#9334). Scratch blocks rely on it (see _scratch.py).
                 config.memory_may_move = False
                 config.parallel_compilation = False
+                # Explicit, because _stack.check_thread_stack() refuses threads whose stack
+                # cannot hold it: the two must agree. Compiled code does not depend on it
+                # (wasmtime sets the limit at each entry), so cached artifacts stay valid.
+                config.max_wasm_stack = _stack.MAX_WASM_STACK
                 created = wasmtime.Engine(config)
                 # A signal handler may have made one while this thread was here (the lock
                 # is reentrant): keep the first, which modules may already be compiled for.
@@ -167,6 +171,8 @@ def load(
 
     At most one compilation per artifact per process, even with concurrent callers.
     """
+    # Compiling (Cranelift) overflows a small thread stack as surely as a deep guest does.
+    _stack.check_thread_stack()
     with _load_lock:
         loaded = _loaded.get(sha256)
         if loaded is not None:

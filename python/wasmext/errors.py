@@ -17,6 +17,7 @@ __all__ = [
     "InvalidType",
     "OutOfBounds",
     "ReentrantCall",
+    "StackTooSmall",
     "WasmextError",
 ]
 
@@ -64,4 +65,13 @@ class ReentrantCall(WasmextError, RuntimeError):
     A signal handler or a ``__del__`` runs between any two bytecodes of the thread it
     interrupts. Functions, instances and the module-level APIs serve such nested calls; an
     object whose state is half-way through an update (an incremental hash, say) refuses them.
+    """
+
+
+class StackTooSmall(WasmextError, RuntimeError):
+    """The calling thread's native stack is too small to run a guest safely.
+
+    wasmtime runs guests on the calling thread's stack and lets them use up to a fixed
+    amount of it; on a smaller stack a deep guest call would crash the whole process
+    instead of trapping. The message names the ``threading.stack_size()`` that fixes it.
     """
