@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
-from conftest import ARENA, GuestFactory, module
+from conftest import ARENA, TOOLS, GuestFactory, module
 
 from wasmext.errors import GuestTrap, WasmextError
 from wasmext.runtime import Guest
@@ -108,3 +111,23 @@ def test_trapping_start_function(make_guest: GuestFactory) -> None:
         guest.instance()
     with pytest.raises(GuestTrap):
         guest.new_instance()
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+def test_a_trap_in_a_big_instance_costs_what_it_touched(make_guest: GuestFactory) -> None:
+    """Memory is discarded, not zeroed: 3 GiB of reservation must not become resident."""
+    instance = make_guest(module(ARENA, TOOLS), max_memory=None).new_instance()
+    instance.grow(3 * 2**30 // 65536)
+    secret_at = instance.memory_size - 4096
+    instance.write(secret_at, b"secret at the top of 3 GiB")
+    before = _resident_bytes()
+    with pytest.raises(GuestTrap):
+        instance.call("boom")
+    grown = _resident_bytes() - before
+    assert grown < 64 << 20, f"the trap made {grown >> 20} MiB resident"
+    assert instance.read(secret_at, 26) == bytes(26)
