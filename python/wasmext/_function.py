@@ -77,7 +77,9 @@ class Function:
         """Call with the instance's lock held and ``args`` known good: unsigned, in range.
 
         For the package's own layers, which check everything before they take the lock (see
-        :class:`~wasmext._scratch.Scratch`); the result is as from ``fn(*args)``.
+        :class:`~wasmext._scratch.Scratch`), on a thread whose stack passed
+        :func:`~wasmext._stack.check_thread_stack` (any thread that instantiated a guest did);
+        the result is as from ``fn(*args)``.
         """
         raise NotImplementedError
 
@@ -149,15 +151,15 @@ class _FastFunction(Function):
                 raise self._range_error(index, arg)
             unsigned.append(arg + modulus if arg < 0 else arg)
             index += 1  # noqa: SIM113
+        # Inline, not check_thread_stack(): this is the hot path (see _stack.py).
+        if not thread_stack.ok:
+            raise thread_stack.error()
         # `with`, not acquire() then `try`: an exception raised between those two (a signal
         # handler runs after any C call returns) would leave the lock held for good.
         with self._lock:
             return self._call_trusted(unsigned)
 
     def _call_trusted(self, args: Sequence[int]) -> int | None:
-        # Inline, not check_thread_stack(): this is the hot path (see _stack.py).
-        if not thread_stack.ok:
-            raise thread_stack.error()
         core = self._core
         if core.poisoned is not None:
             raise core.poison_error(self.name)
@@ -202,6 +204,8 @@ class _PublicFunction(Function):
             if arg < low or arg > high:
                 raise self._range_error(index, arg)
             signed.append(arg - modulus if arg > signed_max else arg)
+        if not thread_stack.ok:
+            raise thread_stack.error()
         with self._core.lock:
             return self._call_signed(signed)
 
@@ -213,8 +217,6 @@ class _PublicFunction(Function):
 
     def _call_signed(self, signed: list[int]) -> int | None:
         """Call with signed arguments (and the lock held)."""
-        if not thread_stack.ok:
-            raise thread_stack.error()
         core = self._core
         if core.poisoned is not None:
             raise core.poison_error(self.name)

@@ -70,8 +70,17 @@ class Instance:
 
     @property
     def poisoned(self) -> bool:
-        """Whether a trap has made this instance unusable for guest calls."""
-        return self._core.poisoned is not None
+        """Whether a trap (or an interrupted call) has made this instance unusable.
+
+        Finding it poisoned finishes discarding its memory, if an interrupt cut that short.
+        """
+        core = self._core
+        if core.poisoned is None:
+            return False
+        if not core.discarded:
+            with core.lock:
+                core.poison(core.poisoned)
+        return True
 
     @property
     def oversized(self) -> bool:

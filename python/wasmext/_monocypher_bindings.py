@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import struct
 import threading
-from typing import TYPE_CHECKING, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
 from . import _forksafe
+from ._core import RETAINED_MEMORY
 from .errors import ForgeryError, WasmextError
 
 if TYPE_CHECKING:
@@ -134,9 +135,18 @@ class Bindings:
         ``Guest.instance()`` replaces an instance when it is poisoned or oversized; Monocypher
         never uses the arena, so the scratch block alone says whether that is due.
         """
-        session: Session | None = getattr(self._local, "session", None)
-        if session is None or session.scratch.retired:
-            session = self._local.session = Session(self.guest.instance())
+        try:
+            session: Session = self._local.session
+        except AttributeError:  # this thread's first operation
+            pass
+        else:
+            # Scratch.retired, spelled out: a property call costs a tenth of a small operation.
+            scratch = session.scratch
+            if scratch.core.poisoned is None and scratch.block[1] <= RETAINED_MEMORY:
+                return session
+        # Guest.instance() creates the thread's instance on this thread, which checks that its
+        # stack can run guests: every session's thread has passed that check.
+        session = self._local.session = Session(self.guest.instance())
         return session
 
     # ------------------------------------------------------------------- the one skeleton
@@ -145,15 +155,16 @@ class Bindings:
         self,
         size: int,
         dirty: int | None,
-        body: Callable[..., _Result],
-        *args: object,
+        body: Callable[[Session, int, memoryview, Any], _Result],
+        args: Any,
     ) -> _Result:
-        """``body(session, base, view, *args)`` on a block of ``size`` bytes, then the wipe.
+        """``body(session, base, view, args)`` on a block of ``size`` bytes, then the wipe.
 
         ``dirty`` (default ``size``) is how much of the block the operation may leave nonzero.
         The lock is taken by ``with``, and the wipe runs in ``finally`` twice over: an
         exception (a signal handler raises between any two bytecodes) can cut the first
         attempt short, and :attr:`Scratch.dirty` stays set until a wipe has finished.
+        ``args`` is one tuple rather than ``*args``: this is every operation's hot path.
         """
         session = self._session()
         scratch = session.scratch
@@ -167,7 +178,7 @@ class Bindings:
             base, view = scratch.take(size, dirty)
             try:
                 try:
-                    return body(session, base, view, *args)
+                    return body(session, base, view, args)
                 finally:
                     scratch.wipe()
             finally:
@@ -195,7 +206,9 @@ class Bindings:
         size = outputs
         for data in inputs:
             size += len(data)
-        return self._run(size, None, _call_body, export, outputs, inputs, tail, sized, output_sized)
+        return self._run(
+            size, None, _call_body, (export, outputs, inputs, tail, sized, output_sized)
+        )
 
     def fixed_output(self, export: str, size: int, *inputs: BytesLike) -> bytes:
         """``export(out, *inputs)`` for a function whose output is ``size`` bytes."""
@@ -210,29 +223,31 @@ class Bindings:
     ) -> tuple[bytes, bytes]:
         """``crypto_aead_lock`` of ``text``: ``(mac, ciphertext)``."""
         end = _TEXT_AT + len(text)
-        return self._run(end + len(ad), None, _aead_lock_body, text, key, nonce, ad, end)
+        return self._run(end + len(ad), None, _aead_lock_body, (text, key, nonce, ad, end))
 
     def aead_unlock(
         self, text: BytesLike, mac: BytesLike, key: BytesLike, nonce: BytesLike, ad: BytesLike
     ) -> bytes:
         """``crypto_aead_unlock`` of ``text``: the plaintext, or :class:`ForgeryError`."""
         end = _TEXT_AT + len(text)
-        return self._run(end + len(ad), None, _aead_unlock_body, text, mac, key, nonce, ad, end)
+        return self._run(end + len(ad), None, _aead_unlock_body, (text, mac, key, nonce, ad, end))
 
     def chacha20(
         self, export: str, text: BytesLike, key: BytesLike, nonce: BytesLike, ctr: int
     ) -> bytes:
         """``export(out, in, size, key, nonce, ctr)``, one of the three ChaCha20 variants."""
-        return self._run(_TEXT_AT + len(text), None, _chacha20_body, export, text, key, nonce, ctr)
+        return self._run(
+            _TEXT_AT + len(text), None, _chacha20_body, (export, text, key, nonce, ctr)
+        )
 
     def poly1305(self, msg: BytesLike, key: BytesLike) -> bytes:
         """``crypto_poly1305(mac, msg, msg_size, key)``: the 16-byte MAC."""
-        return self._run(_TEXT_AT + len(msg), None, _poly1305_body, msg, key)
+        return self._run(_TEXT_AT + len(msg), None, _poly1305_body, (msg, key))
 
     def blake2b(self, msg: BytesLike, size: int, key: BytesLike) -> bytes:
         """``crypto_blake2b`` (or ``_keyed`` when ``key`` is not empty): the digest."""
         msg_at = _BLAKE2B_MAX + len(key)
-        return self._run(msg_at + len(msg), None, _blake2b_body, msg, size, key, msg_at)
+        return self._run(msg_at + len(msg), None, _blake2b_body, (msg, size, key, msg_at))
 
     def argon2(
         self,
@@ -257,12 +272,14 @@ class Bindings:
         config = (_ARGON2_ALGORITHMS[algorithm], nb_blocks, nb_passes, nb_lanes)
         total = work_at + nb_blocks * _ARGON2_BLOCK_SIZE
         return self._run(
-            total, work_at, _argon2_body, config, size, buffers, offsets, hash_at, work_at
+            total, work_at, _argon2_body, (config, size, buffers, offsets, hash_at, work_at)
         )
 
     def key_pair(self, export: str, first_size: int, seed: BytesLike) -> tuple[bytes, bytes]:
         """``export(first, second, seed)``: a key pair of ``first_size`` and 32 bytes."""
-        return self._run(first_size + 2 * KEY_SIZE, None, _key_pair_body, export, first_size, seed)
+        return self._run(
+            first_size + 2 * KEY_SIZE, None, _key_pair_body, (export, first_size, seed)
+        )
 
     def with_context(
         self,
@@ -290,13 +307,7 @@ class Bindings:
             size,
             None,
             _context_body,
-            state,
-            export,
-            output,
-            inputs,
-            arguments,
-            keep,
-            read_first_input,
+            (state, export, output, inputs, arguments, keep, read_first_input),
         )
 
 
@@ -331,13 +342,9 @@ def _call_body(
     session: Session,
     base: int,
     view: memoryview,
-    export: str,
-    outputs: int,
-    inputs: tuple[BytesLike, ...],
-    tail: tuple[int, ...],
-    sized: bool,
-    output_sized: bool,
+    args: tuple[str, int, tuple[BytesLike, ...], tuple[int, ...], bool, bool],
 ) -> tuple[int | None, bytes]:
+    export, outputs, inputs, tail, sized, output_sized = args
     args = [base] if outputs else []
     if output_sized:
         args.append(outputs)
@@ -357,12 +364,9 @@ def _aead_lock_body(
     session: Session,
     base: int,
     view: memoryview,
-    text: BytesLike,
-    key: BytesLike,
-    nonce: BytesLike,
-    ad: BytesLike,
-    end: int,
+    args: tuple[BytesLike, BytesLike, BytesLike, BytesLike, int],
 ) -> tuple[bytes, bytes]:
+    text, key, nonce, ad, end = args
     view[:KEY_SIZE] = key
     view[_NONCE_AT : _NONCE_AT + NONCE_SIZE] = nonce
     view[_TEXT_AT:end] = text
@@ -380,13 +384,9 @@ def _aead_unlock_body(
     session: Session,
     base: int,
     view: memoryview,
-    text: BytesLike,
-    mac: BytesLike,
-    key: BytesLike,
-    nonce: BytesLike,
-    ad: BytesLike,
-    end: int,
+    args: tuple[BytesLike, BytesLike, BytesLike, BytesLike, BytesLike, int],
 ) -> bytes:
+    text, mac, key, nonce, ad, end = args
     view[:KEY_SIZE] = key
     view[_NONCE_AT : _NONCE_AT + NONCE_SIZE] = nonce
     view[_MAC_AT:_TEXT_AT] = mac
@@ -407,12 +407,9 @@ def _chacha20_body(
     session: Session,
     base: int,
     view: memoryview,
-    export: str,
-    text: BytesLike,
-    key: BytesLike,
-    nonce: BytesLike,
-    ctr: int,
+    args: tuple[str, BytesLike, BytesLike, BytesLike, int],
 ) -> bytes:
+    export, text, key, nonce, ctr = args
     size = len(text)
     end = _TEXT_AT + size
     view[:KEY_SIZE] = key
@@ -424,8 +421,9 @@ def _chacha20_body(
 
 
 def _poly1305_body(
-    session: Session, base: int, view: memoryview, msg: BytesLike, key: BytesLike
+    session: Session, base: int, view: memoryview, args: tuple[BytesLike, BytesLike]
 ) -> bytes:
+    msg, key = args
     size = len(msg)
     view[:KEY_SIZE] = key
     view[_TEXT_AT : _TEXT_AT + size] = msg
@@ -434,14 +432,9 @@ def _poly1305_body(
 
 
 def _blake2b_body(
-    session: Session,
-    base: int,
-    view: memoryview,
-    msg: BytesLike,
-    size: int,
-    key: BytesLike,
-    msg_at: int,
+    session: Session, base: int, view: memoryview, args: tuple[BytesLike, int, BytesLike, int]
 ) -> bytes:
+    msg, size, key, msg_at = args
     msg_size = len(msg)
     view[msg_at : msg_at + msg_size] = msg
     key_size = len(key)
@@ -460,13 +453,16 @@ def _argon2_body(
     session: Session,
     base: int,
     view: memoryview,
-    config: tuple[int, int, int, int],
-    size: int,
-    buffers: tuple[BytesLike, BytesLike, BytesLike, BytesLike],
-    offsets: list[int],
-    hash_at: int,
-    work_at: int,
+    args: tuple[
+        tuple[int, int, int, int],
+        int,
+        tuple[BytesLike, BytesLike, BytesLike, BytesLike],
+        list[int],
+        int,
+        int,
+    ],
 ) -> bytes:
+    config, size, buffers, offsets, hash_at, work_at = args
     password, salt, key, ad = buffers
     p, s, k, a = (base + offset for offset in offsets)
     view[:hash_at] = b"".join((
@@ -483,8 +479,9 @@ def _argon2_body(
 
 
 def _key_pair_body(
-    session: Session, base: int, view: memoryview, export: str, first_size: int, seed: BytesLike
+    session: Session, base: int, view: memoryview, args: tuple[str, int, BytesLike]
 ) -> tuple[bytes, bytes]:
+    export, first_size, seed = args
     seed_at = first_size + KEY_SIZE
     view[seed_at : seed_at + KEY_SIZE] = seed
     getattr(session, export)._call_trusted((base, base + first_size, base + seed_at))
@@ -495,14 +492,11 @@ def _context_body(
     session: Session,
     base: int,
     view: memoryview,
-    state: bytearray,
-    export: str,
-    output: int,
-    inputs: tuple[BytesLike, ...],
-    arguments: Callable[..., tuple[int, ...]],
-    keep: bool,
-    read_first_input: bool,
+    args: tuple[
+        bytearray, str, int, tuple[BytesLike, ...], Callable[..., tuple[int, ...]], bool, bool
+    ],
 ) -> tuple[int | None, list[bytes]]:
+    state, export, output, inputs, arguments, keep, read_first_input = args
     out_at = len(state)
     view[:out_at] = state
     pointers = [base, base + out_at]

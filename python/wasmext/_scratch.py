@@ -54,32 +54,33 @@ class Scratch:
     releases it.
     """
 
-    __slots__ = ("_block", "_core", "dirty", "lock")
+    __slots__ = ("block", "core", "dirty", "lock")
 
     def __init__(self, core: Core) -> None:
         """An empty scratch block on ``core``'s memory; nothing is grown until it is needed."""
-        self._core = core
+        #: The instance's state (its poisoning, its memory).
+        self.core = core
         #: The instance's lock, which every use of the block holds.
         self.lock = core.lock
-        # (guest address, capacity, host address, writable view): one value, replaced whole.
-        self._block = _EMPTY
+        #: (guest address, capacity, host address, writable view): one value, replaced whole.
+        self.block = _EMPTY
         #: How many bytes at the start of the block may be nonzero (0 between operations).
         self.dirty = 0
 
     @property
     def address(self) -> int:
         """Guest address of the block (0 while it is empty)."""
-        return self._block[0]
+        return self.block[0]
 
     @property
     def capacity(self) -> int:
         """Size of the block in bytes."""
-        return self._block[1]
+        return self.block[1]
 
     @property
     def retired(self) -> bool:
         """Whether the instance should not serve another operation (poisoned or oversized)."""
-        return self._core.poisoned is not None or self._block[1] > RETAINED_MEMORY
+        return self.core.poisoned is not None or self.block[1] > RETAINED_MEMORY
 
     def take(self, size: int, dirty: int | None = None) -> tuple[int, memoryview]:
         """A block of at least ``size`` zero bytes: its guest address and a writable view.
@@ -89,7 +90,7 @@ class Scratch:
         linear memory cannot grow enough (the guest's ``max_memory``, or 4 GiB); nothing has
         been written then.
         """
-        block = self._block
+        block = self.block
         if size > block[1]:
             block = self._grow(size)
         used = size if dirty is None else dirty
@@ -102,7 +103,7 @@ class Scratch:
         size = self.dirty
         if not size:
             return
-        _, _, host, view = self._block
+        _, _, host, view = self.block
         if size <= PAGE:
             view[:size] = _ZEROS[:size]
         else:
@@ -114,8 +115,8 @@ class Scratch:
         # A block that moves leaves its old bytes behind: zero what an interrupted
         # operation may have left there first.
         self.wipe()
-        core = self._core
-        address, capacity, _, _ = self._block
+        core = self.core
+        address, capacity, _, _ = self.block
         core.memory_stale = True
         core.refresh_memory()
         in_place = capacity and address + capacity == core.size
@@ -137,7 +138,7 @@ class Scratch:
             host = core.base + new_address
             array = (ctypes.c_ubyte * new_capacity).from_address(host)
             block = (new_address, new_capacity, host, memoryview(array).cast("B"))
-            self._block = block
+            self.block = block
             return block
         raise GuestMemoryError(
             f"{core.name}: an operation on {size} bytes needs more linear memory than the "
