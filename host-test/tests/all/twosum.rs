@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use proptest::test_runner::TestCaseError;
 use wasmtime::{ensure, Result, ValType};
 
 use crate::support::{self, Guest, PAGE};
@@ -379,19 +379,6 @@ fn the_hash_table_is_wiped_before_returning() -> Result<()> {
     Ok(())
 }
 
-/// Proptest, seeded from `support::seed` so that a failure replays with `HOST_TEST_SEED`.
-pub fn runner(test: &str, cases: u32) -> TestRunner {
-    let seed = support::seed(test);
-    let mut bytes = [0; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
-}
-
 fn inputs(width: Width) -> impl Strategy<Value = (Vec<i64>, i64)> {
     let (lo, hi) = match width {
         Width::I32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
@@ -423,7 +410,10 @@ fn inputs(width: Width) -> impl Strategy<Value = (Vec<i64>, i64)> {
 fn random_inputs_match_the_reference() -> Result<()> {
     let guest = RefCell::new(Guest::new("twosum")?);
     for width in Width::BOTH {
-        let mut runner = runner(&format!("random_inputs_match_the_reference_{width:?}"), 400);
+        let mut runner = support::proptest_runner(
+            &format!("twosum::random_inputs_match_the_reference_{width:?}"),
+            400,
+        );
         let outcome = runner.run(&inputs(width), |(nums, target)| {
             let got = run(&mut guest.borrow_mut(), width, &nums, target)
                 .map_err(|err| TestCaseError::fail(format!("{err:#}")))?;
