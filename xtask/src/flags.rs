@@ -128,3 +128,25 @@ pub static TASKS: &[&Task] = &[&SETUP, &BUILD, &NEW, &TEST, &BENCH, &FUZZ, &VERI
 pub fn find(name: &str) -> Option<&'static Task> {
     TASKS.iter().copied().find(|task| task.name == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_task_is_found_by_its_name_and_has_its_own_help() {
+        for task in TASKS {
+            assert!(
+                std::ptr::eq(find(task.name).unwrap(), *task),
+                "{}",
+                task.name
+            );
+            let help = crate::cli::task_help(task);
+            assert!(help.starts_with(&format!("usage: cargo xtask {}", task.name)));
+            for flag in task.flags {
+                assert!(help.contains(&format!("--{}", flag.name)), "{help}");
+            }
+        }
+        assert!(find("help").is_none());
+    }
+}
