@@ -10,6 +10,8 @@ use serde::Deserialize;
 
 use crate::cmd::Cmd;
 
+/// How a guest's artifact is optimised: for bytes or for speed (a Cargo profile of the workspace
+/// and a wasm-opt level each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
     Size,
