@@ -90,19 +90,6 @@ impl<T: Pod> HostSlice<T> {
         unsafe { core::slice::from_raw_parts(self.ptr(), self.len()) }
     }
 
-    /// The elements, as an exclusive slice.
-    ///
-    /// # Safety
-    ///
-    /// Nothing else may read or write these bytes while the slice lives (see
-    /// `as_slice`).
-    #[cfg(target_arch = "wasm32")]
-    #[inline(always)]
-    pub unsafe fn as_mut_slice<'a>(self) -> &'a mut [T] {
-        // SAFETY: as in `as_slice`, and the caller rules out any other access.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr(), self.len()) }
-    }
-
     #[cfg(target_arch = "wasm32")]
     #[inline(always)]
     fn ptr(self) -> *mut T {
@@ -175,17 +162,6 @@ fn memory_bytes() -> u64 {
 pub unsafe fn slice<'a, T: Pod>(ptr: u32, len: u32) -> Option<&'a [T]> {
     // SAFETY: the caller rules out writes for 'a.
     HostSlice::new(ptr, len).map(|checked| unsafe { checked.as_slice() })
-}
-
-/// `ptr` and `len` from the host as an exclusive slice, checked as [`slice`].
-///
-/// # Safety
-///
-/// As [`HostSlice::as_mut_slice`]: nothing else touches the bytes while the slice lives.
-#[cfg(target_arch = "wasm32")]
-pub unsafe fn slice_mut<'a, T: Pod>(ptr: u32, len: u32) -> Option<&'a mut [T]> {
-    // SAFETY: the caller rules out other accesses for 'a.
-    HostSlice::new(ptr, len).map(|checked| unsafe { checked.as_mut_slice() })
 }
 
 #[cfg(test)]

@@ -266,7 +266,7 @@ mod tests {
             lib_name: "t".into(),
             exports: exports.iter().map(|e| e.to_string()).collect(),
             ship: true,
-            profile: crate::build::Profile::DEFAULT,
+            profile: crate::guests::Profile::DEFAULT,
         }
     }
 

@@ -1,120 +1,38 @@
 //! `cargo xtask bench`: the benchmark suite of `python/bench/`, run against the freshly built
 //! wheel and against both build profiles of Monocypher; `--readme` publishes the run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::build::{self, Profile};
-use crate::cmd::Cmd;
-use crate::flags::Flags;
-use crate::guests::{self, Workspace};
-use crate::manifest::Manifest;
-use crate::toolchain::Toolchain;
-use crate::{project_root, python, setup};
+use crate::bench_suite::{self, Options, README_CHARTS};
+use crate::cli::Args;
+use crate::compile;
+use crate::fsx::write_if_changed;
+use crate::{guests, project_root, publish, python, toolchain};
 
-/// The guest whose two build profiles the suite compares.
-const PROFILED_GUEST: &str = "monocypher";
 const README_BEGIN: &str = "<!-- bench:begin -->";
 const README_END: &str = "<!-- bench:end -->";
-/// Where `--readme` keeps the charts the README shows (committed, relative to the root).
-const README_CHARTS: &str = "python/bench/results";
 
-pub struct Options {
-    /// Few, short rounds: proves every case runs and computes the right thing.
-    pub quick: bool,
-    /// Only the cases whose name contains this (case-insensitive).
-    pub filter: Option<String>,
-}
-
-impl Options {
-    pub fn quick() -> Self {
-        Self {
-            quick: true,
-            filter: None,
-        }
-    }
-}
-
-pub fn run(args: &[String]) -> Result<()> {
-    let mut flags = Flags::new("bench", args);
-    let filter = flags.value("filter")?;
-    let quick = flags.switch("quick");
-    let readme = flags.switch("readme");
-    flags.finish()?;
+pub fn run(args: &Args) -> Result<()> {
+    let filter = args.value("filter").map(str::to_owned);
+    let quick = args.switch("quick");
+    let readme = args.switch("readme");
     if readme && (quick || filter.is_some()) {
         bail!("`--readme` publishes a whole, full run: leave out `--quick` and `--filter`");
     }
 
-    let toolchain = setup::build_tools()?;
+    let toolchain = toolchain::build_tools()?;
     python::ensure_venv()?;
     let workspace = guests::discover()?;
-    let built = build::build(&toolchain, &workspace, None, None)?;
-    build::publish(&toolchain, &workspace, &built, None)?;
+    let built = compile::build(&toolchain, &workspace, None, None)?;
+    publish::publish(&toolchain, &workspace, &built, None)?;
     python::install_wheel()?;
-    let out = run_suite(&toolchain, &workspace, &Options { quick, filter })?;
+    let out = bench_suite::run_suite(&toolchain, &workspace, &Options { quick, filter })?;
     if readme {
         publish_in_readme(&out)?;
     }
     Ok(())
-}
-
-/// Builds both profiles of Monocypher into `target/bench/profiles/`, then runs the harness on
-/// the installed wheel; returns the directory it wrote its report, table and charts into.
-pub fn run_suite(
-    toolchain: &Toolchain,
-    workspace: &Workspace,
-    options: &Options,
-) -> Result<PathBuf> {
-    let root = project_root();
-    let bench_dir = root.join("target/bench");
-    // A quick run (the one `cargo xtask test` makes) never overwrites a full run's report.
-    let out = if options.quick {
-        bench_dir.join("quick")
-    } else {
-        bench_dir.clone()
-    };
-    let profiles = bench_dir.join("profiles");
-    for profile in [Profile::Size, Profile::Speed] {
-        // Beside target/guests/, not in it: the shipped artifact and the wheel stay as built.
-        let dir = profiles.join(profile.name());
-        let built = build::build_into(
-            toolchain,
-            workspace,
-            Some(PROFILED_GUEST),
-            Some(profile),
-            &dir,
-        )?;
-        let manifest = Manifest {
-            tools: toolchain
-                .versions()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            guests: built.into_iter().map(|b| b.entry).collect(),
-        };
-        manifest.write(&dir.join("manifest.json"))?;
-    }
-
-    // Run as a directory, so its own folder, not `python/`, leads `sys.path`: `import wasmext`
-    // then finds the installed wheel rather than the source tree.
-    let mut harness = Cmd::new(python::venv_bin("python"))
-        .arg(python::package_dir().join("bench"))
-        .arg("--out")
-        .arg(&out)
-        .arg("--profiles")
-        .arg(&profiles)
-        .args(["--readme-charts", README_CHARTS])
-        .current_dir(&root)
-        .on_failure("the harness says above what went wrong (a wrong result exits 1)");
-    if options.quick {
-        harness = harness.arg("--quick");
-    }
-    if let Some(filter) = &options.filter {
-        harness = harness.arg("--filter").arg(filter);
-    }
-    harness.run()?;
-    Ok(out)
 }
 
 /// Copies the run's charts to their committed place and rewrites the README's benchmark
@@ -129,7 +47,7 @@ fn publish_in_readme(out: &Path) -> Result<()> {
     for chart in std::fs::read_dir(out)?.flatten().map(|e| e.path()) {
         if chart.extension().is_some_and(|e| e == "png") {
             let bytes = std::fs::read(&chart)?;
-            build::write_if_changed(&charts.join(chart.file_name().unwrap_or_default()), &bytes)?;
+            write_if_changed(&charts.join(chart.file_name().unwrap_or_default()), &bytes)?;
         }
     }
     for link in image_links(&summary) {
@@ -139,7 +57,7 @@ fn publish_in_readme(out: &Path) -> Result<()> {
     }
     let readme_path = root.join("README.md");
     let readme = std::fs::read_to_string(&readme_path)?;
-    build::write_if_changed(&readme_path, splice(&readme, &summary)?.as_bytes())?;
+    write_if_changed(&readme_path, splice(&readme, &summary)?.as_bytes())?;
     eprintln!("README.md: the benchmark section now shows this run; charts in {README_CHARTS}/");
     Ok(())
 }

@@ -34,8 +34,12 @@ impl Cmd {
 
     /// The cargo that runs xtask, so `cargo +toolchain xtask` and `$CARGO` are honoured.
     pub fn cargo() -> Self {
-        Self::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .fix("install Rust with rustup (https://rustup.rs)")
+        Self::new(Self::cargo_program()).fix("install Rust with rustup (https://rustup.rs)")
+    }
+
+    /// The cargo [`Cmd::cargo`] runs, for a tool that starts cargo itself.
+    pub fn cargo_program() -> OsString {
+        std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {

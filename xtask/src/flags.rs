@@ -1,101 +1,152 @@
-//! A tiny parser for `--name value` flags: enough for our tasks, with errors naming the flag.
+//! Every task's flags and help, declared once: `cli` parses arguments and renders `--help` from
+//! these, and each task reads only what it declares here.
 
-use anyhow::{bail, Result};
+use crate::cli::{Flag, Positional, Task};
 
-pub struct Flags<'a> {
-    task: &'static str,
-    args: &'a [String],
-    used: Vec<bool>,
-}
+pub static SETUP: Task = Task {
+    name: "setup",
+    about: &["install what builds and tests need (idempotent)"],
+    positional: None,
+    flags: &[],
+};
 
-impl<'a> Flags<'a> {
-    pub fn new(task: &'static str, args: &'a [String]) -> Self {
-        Self {
-            task,
-            args,
-            used: vec![false; args.len()],
-        }
-    }
+pub static BUILD: Task = Task {
+    name: "build",
+    about: &[
+        "build, optimise and validate every guest into target/guests/,",
+        "write manifest.json and the Python wheel into target/wheels/",
+    ],
+    positional: None,
+    flags: &[
+        Flag {
+            name: "guest",
+            value: Some("NAME"),
+            help: "build only this guest",
+        },
+        Flag {
+            name: "out",
+            value: Some("DIR"),
+            help: "also copy the shipped artifacts and manifest.json here",
+        },
+        Flag {
+            name: "profile",
+            value: Some("size|speed"),
+            help: "build every guest so (default: each guest's own)",
+        },
+    ],
+};
 
-    /// The value after `--name`, if given; `--name=value` works too.
-    pub fn value(&mut self, name: &str) -> Result<Option<String>> {
-        let flag = format!("--{name}");
-        let mut found = None;
-        let mut i = 0;
-        while i < self.args.len() {
-            let arg = &self.args[i];
-            if let Some(value) = arg.strip_prefix(&flag).and_then(|v| v.strip_prefix('=')) {
-                self.used[i] = true;
-                found = Some(value.to_owned());
-            } else if *arg == flag {
-                let Some(value) = self.args.get(i + 1) else {
-                    bail!("`{flag}` needs a value (cargo xtask {} --help)", self.task);
-                };
-                self.used[i] = true;
-                self.used[i + 1] = true;
-                found = Some(value.clone());
-                i += 1;
-            }
-            i += 1;
-        }
-        Ok(found)
-    }
+pub static NEW: Task = Task {
+    name: "new",
+    about: &[
+        "scaffold guests/NAME (an Adler-32 example), its host test,",
+        "the Python wrapper wasmext.NAME and its pytest test",
+    ],
+    positional: Some(Positional {
+        name: "NAME",
+        required: true,
+        repeats: false,
+    }),
+    flags: &[Flag {
+        name: "lang",
+        value: Some("rust|c"),
+        help: "the guest's language (default: rust)",
+    }],
+};
 
-    /// Whether the bare flag `--name` was given.
-    pub fn switch(&mut self, name: &str) -> bool {
-        let flag = format!("--{name}");
-        let mut found = false;
-        for (arg, used) in self.args.iter().zip(&mut self.used) {
-            if *arg == flag {
-                *used = true;
-                found = true;
-            }
-        }
-        found
-    }
+pub static TEST: Task = Task {
+    name: "test",
+    about: &[
+        "fmt, clippy (host and wasm32) and ruff, unit tests, build,",
+        "reproducibility, host tests, Python tests (with short fuzz runs),",
+        "a quick benchmark run",
+    ],
+    positional: None,
+    flags: &[],
+};
 
-    /// The first argument that is not a flag or a flag's value (call after every `value`).
-    pub fn positional(&mut self) -> Option<String> {
-        let index =
-            (0..self.args.len()).find(|&i| !self.used[i] && !self.args[i].starts_with('-'))?;
-        self.used[index] = true;
-        Some(self.args[index].clone())
-    }
+pub static BENCH: Task = Task {
+    name: "bench",
+    about: &[
+        "build, then time the suite (python/bench/) against pure Python,",
+        "native Monocypher, libsodium, hashlib, cryptography, argon2-cffi;",
+        "print a table, write target/bench/report.json and a chart;",
+        "--readme puts the run in README.md",
+    ],
+    positional: None,
+    flags: &[
+        Flag {
+            name: "quick",
+            value: None,
+            help: "few, short rounds: every case runs, timings mean little",
+        },
+        Flag {
+            name: "filter",
+            value: Some("TEXT"),
+            help: "only the cases whose name contains TEXT",
+        },
+        Flag {
+            name: "readme",
+            value: None,
+            help: "publish the (full) run in README.md",
+        },
+    ],
+};
 
-    /// Fails on anything not consumed, so a typo never silently does the default.
-    pub fn finish(self) -> Result<()> {
-        if let Some((arg, _)) = self.args.iter().zip(&self.used).find(|(_, used)| !**used) {
-            bail!(
-                "unexpected argument `{arg}` for `cargo xtask {}`",
-                self.task
-            );
-        }
-        Ok(())
-    }
+pub static FUZZ: Task = Task {
+    name: "fuzz",
+    about: &[
+        "the property tests and fuzzers, round after round with fresh",
+        "seeds, for about SECS seconds (default 300); prints the counts",
+    ],
+    positional: None,
+    flags: &[Flag {
+        name: "time",
+        value: Some("SECS"),
+        help: "how long to keep starting rounds",
+    }],
+};
+
+pub static VERIFY: Task = Task {
+    name: "verify",
+    about: &[
+        "build this checkout, then check each .wasm, wheel, guests/ dir",
+        "or manifest.json against it; with no PATH, check that a copy",
+        "of the tree at another path builds to the same bytes",
+    ],
+    positional: Some(Positional {
+        name: "PATH",
+        required: false,
+        repeats: true,
+    }),
+    flags: &[],
+};
+
+/// In the order the overview lists them.
+pub static TASKS: &[&Task] = &[&SETUP, &BUILD, &NEW, &TEST, &BENCH, &FUZZ, &VERIFY];
+
+pub fn find(name: &str) -> Option<&'static Task> {
+    TASKS.iter().copied().find(|task| task.name == name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn args(line: &str) -> Vec<String> {
-        line.split_whitespace().map(str::to_owned).collect()
-    }
-
     #[test]
-    fn switches_values_and_leftovers() {
-        let given = args("--quick --filter aead --readme");
-        let mut flags = Flags::new("bench", &given);
-        assert_eq!(flags.value("filter").unwrap().as_deref(), Some("aead"));
-        assert!(flags.switch("quick"));
-        assert!(!flags.switch("verbose"));
-        assert!(flags.switch("readme"));
-        flags.finish().unwrap();
-
-        let given = args("--quick --quiet");
-        let mut flags = Flags::new("bench", &given);
-        assert!(flags.switch("quick"));
-        let error = flags.finish().unwrap_err().to_string();
-        assert!(error.contains("`--quiet`"), "{error}");
+    fn every_task_is_found_by_its_name_and_has_its_own_help() {
+        for task in TASKS {
+            assert!(
+                std::ptr::eq(find(task.name).unwrap(), *task),
+                "{}",
+                task.name
+            );
+            let help = crate::cli::task_help(task);
+            assert!(help.starts_with(&format!("usage: cargo xtask {}", task.name)));
+            for flag in task.flags {
+                assert!(help.contains(&format!("--{}", flag.name)), "{help}");
+            }
+        }
+        assert!(find("help").is_none());
     }
 }

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::cli::Args;
 use crate::cmd::Cmd;
-use crate::flags::Flags;
+use crate::compile;
+use crate::progress::step;
 use crate::tally::{self, Tally};
-use crate::test::step;
-use crate::{build, guests, project_root, python, setup};
+use crate::{guests, project_root, publish, python, toolchain};
 
 const DEFAULT_SECONDS: u64 = 300;
 // Per round: each sized to take well under a minute on a small machine.
@@ -26,22 +27,20 @@ const WASM_ARENA_CASES: &str = "400";
 const HYPOTHESIS_EXAMPLES: &str = "1000";
 const STRESS_ROUNDS: &str = "400";
 
-pub fn run(args: &[String]) -> Result<()> {
-    let mut flags = Flags::new("fuzz", args);
-    let seconds = match flags.value("time")? {
+pub fn run(args: &Args) -> Result<()> {
+    let seconds = match args.value("time") {
         Some(text) => text
             .parse::<u64>()
             .with_context(|| format!("--time takes a number of seconds, not `{text}`"))?,
         None => DEFAULT_SECONDS,
     };
-    flags.finish()?;
     let root = project_root();
-    let toolchain = setup::build_tools()?;
+    let toolchain = toolchain::build_tools()?;
     python::ensure_venv()?;
     step("build, and install the wheel");
     let workspace = guests::discover()?;
-    let built = build::build(&toolchain, &workspace, None, None)?;
-    build::publish(&toolchain, &workspace, &built, None)?;
+    let built = compile::build(&toolchain, &workspace, None, None)?;
+    publish::publish(&toolchain, &workspace, &built, None)?;
     python::install_wheel()?;
 
     let tally = Tally::start("fuzz")?;

@@ -8,8 +8,51 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
-use crate::build::Profile;
 use crate::cmd::Cmd;
+
+/// How a guest's artifact is optimised: for bytes or for speed (a Cargo profile of the workspace
+/// and a wasm-opt level each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Size,
+    Speed,
+}
+
+impl Profile {
+    /// For guests that don't declare one: small artifacts, unless a guest's measurements say
+    /// speed is worth the bytes (see the README's "Build profiles").
+    pub const DEFAULT: Profile = Profile::Size;
+
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "size" => Ok(Profile::Size),
+            "speed" => Ok(Profile::Speed),
+            other => bail!("unknown profile `{other}`: use `size` or `speed`"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Size => "size",
+            Profile::Speed => "speed",
+        }
+    }
+
+    /// The Cargo profile (workspace Cargo.toml) that builds it.
+    pub fn cargo_profile(self) -> &'static str {
+        match self {
+            Profile::Size => "guest-size",
+            Profile::Speed => "guest-speed",
+        }
+    }
+
+    pub fn wasm_opt_level(self) -> &'static str {
+        match self {
+            Profile::Size => "-Oz",
+            Profile::Speed => "-O3",
+        }
+    }
+}
 
 /// One guest, as declared in its Cargo.toml.
 #[derive(Debug, Clone)]

@@ -14,7 +14,7 @@ pub fn check(wasm: &[u8], guest: &str, machine_paths: &[PathBuf]) -> Result<()> 
         if text.len() >= 4 && find(wasm, text.as_bytes()).is_some() {
             bail!(
                 "guest `{guest}` embeds the build machine's path {text}: remap it \
-                 (see build::machine_paths) so the artifact does not depend on where it was built"
+                 (see compile::machine_paths) so the artifact does not depend on where it was built"
             );
         }
     }

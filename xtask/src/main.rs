@@ -1,74 +1,82 @@
 //! `cargo xtask TASK`: the workspace's tasks, one module each.
+//!
+//! The modules stack in layers, each using only those below it and no task another task:
+//!
+//! - leaves: `cmd`, `fsx`, `apt`, `progress`, `tally`, `leaks`, `cli`, `flags`;
+//! - the model: `toolchain`, `python`, `guests`, `artifact`, `manifest`, `wheel`;
+//! - the pipelines: `compile`, `publish`, and the checks and runs tasks share (`repro`,
+//!   `provenance`, `scaffold`, `bench_suite`);
+//! - the tasks, one module each with a `run`: `setup`, `build`, `new`, `test`, `bench`, `fuzz`,
+//!   `verify`.
 
-mod artifact;
-mod bench;
-mod build;
+// leaves
+mod apt;
+mod cli;
 mod cmd;
 mod flags;
-mod fuzz;
-mod guests;
+mod fsx;
 mod leaks;
-mod manifest;
-mod new;
-mod python;
-mod repro;
-mod setup;
+mod progress;
 mod tally;
-mod test;
+
+// the model
+mod artifact;
+mod guests;
+mod manifest;
+mod python;
 mod toolchain;
-mod verify;
 mod wheel;
+
+// the pipelines
+mod bench_suite;
+mod compile;
+mod provenance;
+mod publish;
+mod repro;
+mod scaffold;
+
+// the tasks
+mod bench;
+mod build;
+mod fuzz;
+mod new;
+mod setup;
+mod test;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-usage: cargo xtask TASK [OPTIONS]
-
-tasks:
-  setup                         install what builds and tests need (idempotent)
-  build [--guest NAME] [--out DIR] [--profile size|speed]
-                                build, optimise and validate every guest into target/guests/,
-                                write manifest.json and the Python wheel into target/wheels/
-  new NAME [--lang rust|c]      scaffold guests/NAME (an Adler-32 example), its host test,
-                                the Python wrapper wasmext.NAME and its pytest test
-  test                          unit tests, build, reproducibility, host tests, Python tests
-                                (with short fuzz runs), a quick benchmark run, clippy, fmt, ruff
-  bench [--quick] [--filter TEXT] [--readme]
-                                build, then time the suite (python/bench/) against pure Python,
-                                native Monocypher, libsodium, hashlib, cryptography, argon2-cffi;
-                                print a table, write target/bench/report.json and a chart;
-                                --readme puts the run in README.md
-  fuzz [--time SECS]            the property tests and fuzzers, round after round with fresh
-                                seeds, for about SECS seconds (default 300); prints the counts
-  verify [PATH...]              build this checkout, then check each .wasm, wheel, guests/ dir
-                                or manifest.json against it; with no PATH, check that a copy
-                                of the tree at another path builds to the same bytes
-";
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (task, rest) = args
+    let (name, rest) = args
         .split_first()
         .map_or(("help", &[][..]), |(t, r)| (t.as_str(), r));
-    if rest.iter().any(|arg| arg == "--help" || arg == "-h") {
-        print!("{USAGE}");
+    if matches!(name, "help" | "--help" | "-h") {
+        print!("{}", cli::overview(flags::TASKS));
         return ExitCode::SUCCESS;
     }
-    let result = match task {
-        "setup" => setup::run(rest),
-        "build" => build::run(rest),
-        "new" => new::run(rest),
-        "test" => test::run(rest),
-        "bench" => bench::run(rest),
-        "fuzz" => fuzz::run(rest),
-        "verify" => verify::run(rest),
-        "help" | "--help" | "-h" => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        other => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
+    let Some(task) = flags::find(name) else {
+        eprintln!(
+            "error: unknown task `{name}`\n\n{}",
+            cli::overview(flags::TASKS)
+        );
+        return ExitCode::FAILURE;
     };
+    if cli::wants_help(rest) {
+        print!("{}", cli::task_help(task));
+        return ExitCode::SUCCESS;
+    }
+    let result = cli::parse(task, rest).and_then(|args| match task.name {
+        "setup" => setup::run(&args),
+        "build" => build::run(&args),
+        "new" => new::run(&args),
+        "test" => test::run(&args),
+        "bench" => bench::run(&args),
+        "fuzz" => fuzz::run(&args),
+        "verify" => verify::run(&args),
+        other => unreachable!("flags.rs declares `{other}`, which main.rs does not run"),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

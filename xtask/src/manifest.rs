@@ -55,7 +55,7 @@ impl Manifest {
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut json = serde_json::to_string_pretty(self)?;
         json.push('\n');
-        crate::build::write_if_changed(path, json.as_bytes())
+        crate::fsx::write_if_changed(path, json.as_bytes())
             .with_context(|| format!("writing {}", path.display()))
     }
 }

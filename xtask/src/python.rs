@@ -6,9 +6,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
+use crate::apt;
 use crate::cmd::{first_found, Cmd};
 use crate::project_root;
-use crate::setup::apt_install;
 
 const PIP_LIMIT: Duration = Duration::from_secs(900);
 
@@ -44,7 +44,7 @@ pub fn ensure_venv() -> Result<()> {
         let system = match first_found(&["python3"]) {
             Some(python) if Cmd::new(&python).args(["-m", "venv", "--help"]).succeeds() => python,
             _ => {
-                apt_install(&["python3", "python3-venv"])?;
+                apt::install(&["python3", "python3-venv"])?;
                 "python3".into()
             }
         };

@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::build::{self, hex_sha256};
 use crate::cmd::Cmd;
+use crate::compile::guests_dir;
+use crate::fsx::hex_sha256;
 use crate::manifest::Manifest;
 use crate::{project_root, PROJECT_ROOT_ENV};
 
@@ -33,7 +34,7 @@ pub fn check() -> Result<()> {
         .run()?;
 
     let mut outputs = vec![PathBuf::from("target/guests/manifest.json")];
-    let manifest = Manifest::load(&build::guests_dir().join("manifest.json"));
+    let manifest = Manifest::load(&guests_dir().join("manifest.json"));
     for entry in &manifest.guests {
         outputs.push(Path::new("target/guests").join(&entry.file));
     }

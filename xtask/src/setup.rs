@@ -1,81 +1,16 @@
 //! `cargo xtask setup`: installs what is missing, and is a quick no-op when nothing is.
 
-use std::time::Duration;
+use anyhow::Result;
 
-use anyhow::{bail, Result};
+use crate::cli::Args;
+use crate::{python, toolchain};
 
-use crate::cmd::{which, Cmd};
-use crate::flags::Flags;
-use crate::python;
-use crate::toolchain::Toolchain;
-
-const APT_UPDATE_LIMIT: Duration = Duration::from_secs(300);
-const APT_INSTALL_LIMIT: Duration = Duration::from_secs(1200);
-
-pub fn run(args: &[String]) -> Result<()> {
-    Flags::new("setup", args).finish()?;
-    let toolchain = build_tools()?;
+pub fn run(_: &Args) -> Result<()> {
+    let toolchain = toolchain::build_tools()?;
     for (tool, version) in toolchain.versions() {
         eprintln!("{tool:>9}: {version}");
     }
     python::ensure_venv()?;
     eprintln!("setup: everything is in place");
     Ok(())
-}
-
-/// The guest toolchain, installing OS packages first if anything is missing.
-pub fn build_tools() -> Result<Toolchain> {
-    let missing = match Toolchain::detect() {
-        Ok(toolchain) => return Ok(toolchain),
-        Err(missing) => missing,
-    };
-    eprintln!("setup: missing {}", missing.what.join(", "));
-    apt_install(&missing.packages)?;
-    Toolchain::detect().map_err(|still| {
-        anyhow::anyhow!(
-            "still missing after installing {}: {}",
-            missing.packages.join(" "),
-            still.what.join(", ")
-        )
-    })
-}
-
-/// Installs Debian packages, bounded in time so a dead mirror can't hang the build.
-pub fn apt_install(packages: &[&str]) -> Result<()> {
-    let install_line = format!("apt-get install -y {}", packages.join(" "));
-    if which("apt-get").is_none() {
-        bail!("no apt-get on this machine: install the equivalent of `{install_line}` by hand");
-    }
-    let sudo = if is_root() {
-        None
-    } else if which("sudo").is_some() {
-        Some("sudo")
-    } else {
-        bail!("installing needs root: run `{install_line}` as root, then retry");
-    };
-    let apt = |args: &[&str], limit| {
-        let cmd = match sudo {
-            Some(sudo) => Cmd::new(sudo).arg("apt-get"),
-            None => Cmd::new("apt-get"),
-        };
-        cmd.args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .timeout(limit)
-            .on_failure(format!(
-                "check the network and the apt sources, or run `{install_line}` by hand"
-            ))
-            .run()
-    };
-    apt(&["update", "-q"], APT_UPDATE_LIMIT)?;
-    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
-    args.extend_from_slice(packages);
-    apt(&args, APT_INSTALL_LIMIT)
-}
-
-fn is_root() -> bool {
-    Cmd::new("id")
-        .arg("-u")
-        .quiet()
-        .read()
-        .is_ok_and(|uid| uid == "0")
 }

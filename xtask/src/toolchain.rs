@@ -1,7 +1,10 @@
-//! Finds the tools a guest build needs, or says which OS packages provide the missing ones.
+//! Finds the tools a guest build needs, installing the OS packages that provide missing ones.
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Result;
+
+use crate::apt;
 use crate::cmd::{first_found, which, Cmd};
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -12,8 +15,12 @@ pub enum RustWasm {
     /// The default toolchain ships a wasm32 std (e.g. `rustup target add` worked).
     Installed,
     /// Debian's `rustc-web` plus its source: `core`/`alloc` are built with `-Zbuild-std`
-    /// from `sysroot`'s `lib/rustlib/src/rust`.
-    BuildStd { rustc: PathBuf, sysroot: PathBuf },
+    /// from `sysroot`'s `lib/rustlib/src/rust`, and linted by rustc-web's own clippy.
+    BuildStd {
+        rustc: PathBuf,
+        sysroot: PathBuf,
+        cargo_clippy: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +58,24 @@ impl Missing {
 }
 
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
+const DEBIAN_CARGO_CLIPPY: &str = "/usr/bin/cargo-clippy";
+
+/// The guest toolchain, installing OS packages first if anything is missing.
+pub fn build_tools() -> Result<Toolchain> {
+    let missing = match Toolchain::detect() {
+        Ok(toolchain) => return Ok(toolchain),
+        Err(missing) => missing,
+    };
+    eprintln!("setup: missing {}", missing.what.join(", "));
+    apt::install(&missing.packages)?;
+    Toolchain::detect().map_err(|still| {
+        anyhow::anyhow!(
+            "still missing after installing {}: {}",
+            missing.packages.join(" "),
+            still.what.join(", ")
+        )
+    })
+}
 
 impl Toolchain {
     pub fn detect() -> Result<Self, Missing> {
@@ -60,8 +85,8 @@ impl Toolchain {
         };
         let rust = missing.need(
             detect_rust_wasm(),
-            "a wasm32 Rust std, or rustc-web and its source",
-            &["rustc-web", "rust-web-src"],
+            "a wasm32 Rust std, or rustc-web, its source and its clippy",
+            &["rustc-web", "rust-web-src", "rust-web-clippy"],
         );
         let llvm = missing.need(
             detect_llvm(),
@@ -113,7 +138,7 @@ impl Toolchain {
 }
 
 /// The default rustc's own wasm32 std when it has one (preferred), else Debian's rustc-web
-/// when its `core` source is installed for `-Zbuild-std`.
+/// when its `core` source is installed for `-Zbuild-std` and its clippy for the wasm32 lints.
 fn detect_rust_wasm() -> Option<RustWasm> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let libdir = Cmd::new(&rustc)
@@ -130,9 +155,11 @@ fn detect_rust_wasm() -> Option<RustWasm> {
         .read()
         .ok()?;
     let core_src = Path::new(&sysroot).join("lib/rustlib/src/rust/library/core/src/lib.rs");
-    core_src.is_file().then(|| RustWasm::BuildStd {
+    let cargo_clippy = PathBuf::from(DEBIAN_CARGO_CLIPPY);
+    (core_src.is_file() && cargo_clippy.is_file()).then(|| RustWasm::BuildStd {
         rustc: DEBIAN_RUSTC.into(),
         sysroot: sysroot.into(),
+        cargo_clippy,
     })
 }
 

@@ -86,7 +86,7 @@ pub fn build(package_dir: &Path, out_dir: &Path) -> Result<PathBuf> {
         zip.write_all(bytes)?;
     }
     let bytes = zip.finish()?.into_inner();
-    crate::build::write_if_changed(&wheel_path, &bytes)?;
+    crate::fsx::write_if_changed(&wheel_path, &bytes)?;
     Ok(wheel_path)
 }
 

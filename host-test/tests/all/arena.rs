@@ -3,6 +3,7 @@
 
 use wasmtime::{ensure, Result};
 
+use crate::ensure_eq;
 use crate::support::{self, Guest, PAGE};
 
 fn fill(guest: &mut Guest, ptr: u32, len: usize, byte: u8) -> Result<()> {
@@ -62,12 +63,9 @@ fn zero_size_is_a_valid_pointer_that_takes_no_room() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
     let empty = guest.alloc(0)?;
     ensure!(empty != 0 && empty % 16 == 0 && u64::from(empty) < guest.memory_size());
-    ensure!(guest.alloc(0)? == empty);
-    ensure!(
-        guest.alloc(1)? == empty,
-        "the empty allocation took no room"
-    );
-    ensure!(guest.alloc(0)? == empty + 16);
+    ensure_eq!(guest.alloc(0)?, empty);
+    ensure_eq!(guest.alloc(1)?, empty, "the empty allocation took no room");
+    ensure_eq!(guest.alloc(0)?, empty + 16);
     Ok(())
 }
 
@@ -109,18 +107,20 @@ fn reset_zeroes_what_was_handed_out_and_rewinds() -> Result<()> {
         "reset left bytes behind"
     );
     for (&size, &ptr) in sizes.iter().zip(&first) {
-        ensure!(
-            guest.alloc(size)? == ptr,
+        ensure_eq!(
+            guest.alloc(size)?,
+            ptr,
             "after reset, bump_alloc({size}) moved"
         );
     }
-    ensure!(
-        guest.memory_size() == size_before,
+    ensure_eq!(
+        guest.memory_size(),
+        size_before,
         "reusing the memory grows nothing"
     );
     guest.reset()?;
     guest.reset()?;
-    ensure!(guest.alloc(16)? == first[0]);
+    ensure_eq!(guest.alloc(16)?, first[0]);
     Ok(())
 }
 
@@ -169,8 +169,9 @@ fn any_number_of_host_growths_is_passed_over() -> Result<()> {
         fill(&mut guest, host as u32, PAGE as usize, 0x77)?;
         theirs.push(host as u32);
         let ptr = guest.alloc(PAGE as u32)?;
-        ensure!(
-            u64::from(ptr) == host + PAGE,
+        ensure_eq!(
+            u64::from(ptr),
+            host + PAGE,
             "{ptr:#x} after host memory at {host:#x}"
         );
         fill(&mut guest, ptr, PAGE as usize, 0x22)?;
@@ -187,12 +188,9 @@ fn any_number_of_host_growths_is_passed_over() -> Result<()> {
     guest.alloc(16)?;
     for &ptr in &mine {
         ensure!(is_zero(&guest, ptr, PAGE as usize)?);
-        ensure!(guest.alloc(PAGE as u32)? == ptr, "the same pages again");
+        ensure_eq!(guest.alloc(PAGE as u32)?, ptr, "the same pages again");
     }
-    ensure!(
-        guest.memory_size() == size,
-        "reusing the pages grows nothing"
-    );
+    ensure_eq!(guest.memory_size(), size, "reusing the pages grows nothing");
     Ok(())
 }
 
@@ -203,12 +201,13 @@ fn impossible_requests_return_zero() -> Result<()> {
     // What is left below 4 GiB after `first`; one byte more can't be had.
     let room = ((1u64 << 32) - u64::from(first + 16)) as u32;
     for size in [u32::MAX, 0xFFFF_FFF0, room + 1, room + 16] {
-        ensure!(guest.alloc(size)? == 0, "bump_alloc({size:#x})");
+        ensure_eq!(guest.alloc(size)?, 0, "bump_alloc({size:#x})");
     }
     // Signed callers see the same: -16 is 0xFFFF_FFF0.
-    ensure!(guest.call::<i32, i32>("bump_alloc", -16)? == 0);
-    ensure!(
-        guest.alloc(16)? == first + 16,
+    ensure_eq!(guest.call::<i32, i32>("bump_alloc", -16)?, 0);
+    ensure_eq!(
+        guest.alloc(16)?,
+        first + 16,
         "failures left the arena as it was"
     );
     Ok(())
@@ -220,18 +219,15 @@ fn a_memory_cap_makes_requests_fail_cleanly() -> Result<()> {
     let initial = Guest::from_module(&module, None)?.memory_size();
     let cap = initial + 4 * PAGE;
     let mut guest = Guest::from_module(&module, Some(cap as usize))?;
-    ensure!(guest.alloc(5 * PAGE as u32)? == 0);
-    ensure!(
-        guest.memory_size() == initial,
-        "a failed request grew memory"
-    );
+    ensure_eq!(guest.alloc(5 * PAGE as u32)?, 0);
+    ensure_eq!(guest.memory_size(), initial, "a failed request grew memory");
     let fits = guest.alloc(3 * PAGE as u32)?;
     ensure!(fits != 0);
-    ensure!(guest.alloc(2 * PAGE as u32)? == 0, "past the cap");
+    ensure_eq!(guest.alloc(2 * PAGE as u32)?, 0, "past the cap");
     let small = guest.alloc(100)?;
     ensure!(small != 0, "what is left below the cap still serves");
     guest.reset()?;
-    ensure!(guest.alloc(3 * PAGE as u32)? == fits);
+    ensure_eq!(guest.alloc(3 * PAGE as u32)?, fits);
     Ok(())
 }
 
@@ -266,7 +262,7 @@ fn a_wasm_client_sees_the_abi() -> Result<()> {
     let instance = linker.instantiate(&mut guest.store, &client)?;
     let check = instance.get_typed_func::<(), i32>(&mut guest.store, "check")?;
     let failed = check.call(&mut guest.store, ())?;
-    ensure!(failed == 0, "the WAT client's check {failed} failed");
+    ensure_eq!(failed, 0, "the WAT client's check {failed} failed");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 use wasmtime::{ensure, Result};
 
+use crate::ensure_eq;
 use crate::support::{Guest, PAGE};
 use crate::twosum::{call, reference, Width};
 
@@ -14,7 +15,7 @@ fn guest_grown_to(addr: u64) -> Result<Guest> {
     let mut guest = Guest::new("twosum")?;
     ensure!(guest.alloc(16)? != 0);
     guest.grow_memory_to(addr)?;
-    ensure!(guest.memory_size() == addr.next_multiple_of(PAGE));
+    ensure_eq!(guest.memory_size(), addr.next_multiple_of(PAGE));
     Ok(guest)
 }
 
@@ -23,7 +24,7 @@ fn pointers_above_2_gib_are_ordinary_unsigned_values() -> Result<()> {
     let mut guest = guest_grown_to(TWO_GIB)?;
     // Too big for what is left of the initial memory: the arena grows from where memory ended.
     let high = guest.alloc(PAGE as u32)?;
-    ensure!(u64::from(high) == TWO_GIB, "{high:#x}");
+    ensure_eq!(u64::from(high), TWO_GIB, "{high:#x}");
     // A host reading the result as a signed i32 sees a negative number and must mask it.
     let signed = guest.call::<i32, i32>("bump_alloc", 16)?;
     ensure!(
@@ -31,7 +32,7 @@ fn pointers_above_2_gib_are_ordinary_unsigned_values() -> Result<()> {
         "bump_alloc as i32: {signed}"
     );
     guest.write(high, b"above two gigabytes")?;
-    ensure!(guest.read(high, 19)? == b"above two gigabytes");
+    ensure_eq!(guest.read(high, 19)?, b"above two gigabytes");
     Ok(())
 }
 
@@ -51,8 +52,9 @@ fn twosum_runs_above_2_gib() -> Result<()> {
             ensure!(u64::from(ptr) > TWO_GIB, "input at {ptr:#x}");
             let input_end = u64::from(ptr) + bytes.len() as u64;
             let got = call(&mut guest, width, ptr, nums.len() as u32, target)?;
-            ensure!(
-                got == reference(&nums, target),
+            ensure_eq!(
+                got,
+                reference(&nums, target),
                 "{} above 2 GiB: {got:#x}",
                 width.export()
             );
@@ -79,7 +81,7 @@ fn reset_zeroes_the_arena_above_2_gib_and_nothing_of_the_hosts() -> Result<()> {
         guest.write(canary as u32, &[0xC5; 16])?;
     }
     let high = guest.alloc(3 * PAGE as u32)?;
-    ensure!(u64::from(high) == TWO_GIB);
+    ensure_eq!(u64::from(high), TWO_GIB);
     guest.write(low, &[1; 64])?;
     guest.write(high, &vec![2; 3 * PAGE as usize])?;
     guest.reset()?;
@@ -89,8 +91,9 @@ fn reset_zeroes_the_arena_above_2_gib_and_nothing_of_the_hosts() -> Result<()> {
         "high arena memory kept its bytes"
     );
     for &canary in &canaries {
-        ensure!(
-            guest.read(canary as u32, 16)? == [0xC5; 16],
+        ensure_eq!(
+            guest.read(canary as u32, 16)?,
+            [0xC5; 16],
             "reset zeroed host memory at {canary:#x}"
         );
     }
@@ -105,18 +108,19 @@ fn reset_zeroes_the_arena_above_2_gib_and_nothing_of_the_hosts() -> Result<()> {
 fn an_allocation_can_end_exactly_at_4_gib_and_nothing_wraps() -> Result<()> {
     let mut guest = guest_grown_to(FOUR_GIB - PAGE)?;
     let top = guest.alloc(PAGE as u32 - 16)?;
-    ensure!(u64::from(top) == FOUR_GIB - PAGE);
-    ensure!(guest.memory_size() == FOUR_GIB);
+    ensure_eq!(u64::from(top), FOUR_GIB - PAGE);
+    ensure_eq!(guest.memory_size(), FOUR_GIB);
     let last = guest.alloc(16)?;
-    ensure!(last == 0xFFFF_FFF0, "the last 16 bytes: {last:#x}");
-    ensure!(
-        guest.alloc(0)? == 0,
+    ensure_eq!(last, 0xFFFF_FFF0, "the last 16 bytes: {last:#x}");
+    ensure_eq!(
+        guest.alloc(0)?,
+        0,
         "no byte left to point at, and memory can't grow"
     );
-    ensure!(guest.alloc(1)? == 0);
+    ensure_eq!(guest.alloc(1)?, 0);
     guest.write(last, &[0xFF; 16])?;
     guest.reset()?;
-    ensure!(guest.read(last, 16)? == [0; 16]);
+    ensure_eq!(guest.read(last, 16)?, [0; 16]);
     Ok(())
 }
 
@@ -130,14 +134,15 @@ fn twosum_reads_the_last_bytes_of_a_full_memory() -> Result<()> {
     let top = (FOUR_GIB - 16) as u32;
     guest.write(top, &Width::I32.encode(&[1, 2, 3, 4]))?;
     ensure!(call(&mut guest, Width::I32, top, 4, 7)? == (2 << 32) | 3);
-    ensure!(
-        call(&mut guest, Width::I32, top, 5, 7)? == -3,
+    ensure_eq!(
+        call(&mut guest, Width::I32, top, 5, 7)?,
+        -3,
         "one element past 4 GiB"
     );
     guest.write(top, &Width::I64.encode(&[10, 20]))?;
-    ensure!(call(&mut guest, Width::I64, top, 2, 30)? == 1);
-    ensure!(call(&mut guest, Width::I64, top, 3, 30)? == -3);
-    ensure!(call(&mut guest, Width::I64, top, u32::MAX, 30)? == -3);
-    ensure!(guest.alloc(3 * PAGE as u32)? == 0, "memory is full");
+    ensure_eq!(call(&mut guest, Width::I64, top, 2, 30)?, 1);
+    ensure_eq!(call(&mut guest, Width::I64, top, 3, 30)?, -3);
+    ensure_eq!(call(&mut guest, Width::I64, top, u32::MAX, 30)?, -3);
+    ensure_eq!(guest.alloc(3 * PAGE as u32)?, 0, "memory is full");
     Ok(())
 }

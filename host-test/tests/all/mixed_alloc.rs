@@ -5,6 +5,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use wasmtime::{ensure, Result};
 
+use crate::ensure_eq;
 use crate::support::{self, Guest, PAGE};
 
 fn fixture() -> Result<Guest> {
@@ -19,7 +20,7 @@ fn heap_push(guest: &mut Guest, len: u32, seed: u32) -> Result<(u64, u64)> {
 
 fn heap_verify(guest: &mut Guest) -> Result<()> {
     let broken: u32 = guest.call("heap_verify", ())?;
-    ensure!(broken == 0, "{broken} heap blocks were clobbered");
+    ensure_eq!(broken, 0, "{broken} heap blocks were clobbered");
     Ok(())
 }
 
@@ -31,15 +32,13 @@ fn disjoint(a: (u64, u64), b: (u64, u64)) -> bool {
 fn scopes_follow_their_rules_inside_a_module() -> Result<()> {
     let mut guest = fixture()?;
     let failed: u32 = guest.call("scope_rules", ())?;
-    ensure!(
-        failed == 0,
+    ensure_eq!(
+        failed,
+        0,
         "scope rule {failed} was broken (see scope_rules in the fixture)"
     );
     let again: u32 = guest.call("scope_rules", ())?;
-    ensure!(
-        again == 0,
-        "the scopes of the first call were not all closed"
-    );
+    ensure_eq!(again, 0, "the scopes of the first call were not all closed");
     Ok(())
 }
 
@@ -55,7 +54,7 @@ fn scope_scratch_arrives_zeroed_and_is_wiped_on_return() -> Result<()> {
             "scratch of {count} words left bytes behind"
         );
         let again: i64 = guest.call("scratch_probe", count)?;
-        ensure!(again == addr, "the scope rewound: same address again");
+        ensure_eq!(again, addr, "the scope rewound: same address again");
     }
     Ok(())
 }
@@ -119,8 +118,9 @@ fn interleaved_growth_keeps_both_intact_and_reset_spares_the_heap() -> Result<()
             .all(|&b| b == 0));
     }
     for (&size, &(start, _)) in sizes.iter().zip(&arena) {
-        ensure!(
-            u64::from(guest.alloc(size)?) == start,
+        ensure_eq!(
+            u64::from(guest.alloc(size)?),
+            start,
             "after reset, the same addresses are handed out again"
         );
     }
@@ -209,9 +209,9 @@ fn under_a_memory_cap_each_fails_cleanly() -> Result<()> {
     let module = support::artifact("mixed-alloc")?;
     let initial = Guest::from_module(&module, None)?.memory_size();
     let mut guest = Guest::from_module(&module, Some((initial + 16 * PAGE) as usize))?;
-    ensure!(guest.alloc(20 * PAGE as u32)? == 0);
+    ensure_eq!(guest.alloc(20 * PAGE as u32)?, 0);
     let probe: i64 = guest.call("scratch_probe", 20 * PAGE as u32)?;
-    ensure!(probe == -2, "scratch_probe past the cap: {probe}");
+    ensure_eq!(probe, -2, "scratch_probe past the cap: {probe}");
     ensure!(guest.alloc(4 * PAGE as u32)? != 0);
     heap_push(&mut guest, 1000, 5)?;
     heap_verify(&mut guest)?;

@@ -190,3 +190,34 @@ pub fn tally(kind: &str, what: &str, count: u64) {
         let _ = file.write_all(line.as_bytes());
     }
 }
+
+/// `ensure!(left == right)` that, when it fails, says what both sides were (and the message, if
+/// one is given), so a failure in CI can be read without rerunning it.
+#[macro_export]
+macro_rules! ensure_eq {
+    ($left:expr, $right:expr $(,)?) => {
+        match (&$left, &$right) {
+            (left, right) => wasmtime::ensure!(
+                *left == *right,
+                "`{} == {}` failed\n  left: {:?}\n right: {:?}",
+                stringify!($left),
+                stringify!($right),
+                left,
+                right,
+            ),
+        }
+    };
+    ($left:expr, $right:expr, $($message:tt)+) => {
+        match (&$left, &$right) {
+            (left, right) => wasmtime::ensure!(
+                *left == *right,
+                "{}: `{} == {}` failed\n  left: {:?}\n right: {:?}",
+                format_args!($($message)+),
+                stringify!($left),
+                stringify!($right),
+                left,
+                right,
+            ),
+        }
+    };
+}

@@ -5,9 +5,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use proptest::test_runner::TestCaseError;
 use wasmtime::{ensure, Result, ValType};
 
+use crate::ensure_eq;
 use crate::support::{self, Guest, PAGE};
 
 const NO_PAIR: i64 = -1;
@@ -102,8 +103,9 @@ pub fn run(guest: &mut Guest, width: Width, nums: &[i64], target: i64) -> Result
 fn check(guest: &mut Guest, width: Width, nums: &[i64], target: i64) -> Result<()> {
     let got = run(guest, width, nums, target)?;
     let want = reference(nums, target);
-    ensure!(
-        got == want,
+    ensure_eq!(
+        got,
+        want,
         "{}({nums:?}, {target}) = {got:#x}, the reference says {want:#x}",
         width.export()
     );
@@ -118,18 +120,18 @@ fn exports_have_the_documented_signatures() -> Result<()> {
         .map(|export| export.name().to_owned())
         .collect();
     exports.sort();
-    ensure!(
-        exports
-            == [
-                "bump_alloc",
-                "bump_reset",
-                "memory",
-                "twosum_i32",
-                "twosum_i64"
-            ],
+    ensure_eq!(
+        exports,
+        [
+            "bump_alloc",
+            "bump_reset",
+            "memory",
+            "twosum_i32",
+            "twosum_i64"
+        ],
         "exports: {exports:?}"
     );
-    ensure!(module.imports().len() == 0, "the guest imports something");
+    ensure_eq!(module.imports().len(), 0, "the guest imports something");
     for name in ["twosum_i32", "twosum_i64"] {
         let ty = module
             .get_export(name)
@@ -162,8 +164,9 @@ fn the_seed_never_changes_the_answer() -> Result<()> {
     guest.write(ptr, &bytes)?;
     for seed in [0, 1, u64::MAX, 1 << 63, 0x9E37_79B9_7F4A_7C15] {
         let got = call_seeded(&mut guest, Width::I64, ptr, nums.len() as u32, target, seed)?;
-        ensure!(
-            got == want,
+        ensure_eq!(
+            got,
+            want,
             "seed {seed:#x}: {got:#x}, the reference says {want:#x}"
         );
     }
@@ -174,15 +177,16 @@ fn the_seed_never_changes_the_answer() -> Result<()> {
 fn classic_cases() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
     for width in Width::BOTH {
-        ensure!(run(&mut guest, width, &[2, 7, 11, 15], 9)? == 1);
+        ensure_eq!(run(&mut guest, width, &[2, 7, 11, 15], 9)?, 1);
         ensure!(run(&mut guest, width, &[3, 2, 4], 6)? == (1 << 32) | 2);
-        ensure!(run(&mut guest, width, &[3, 3], 6)? == 1);
-        ensure!(run(&mut guest, width, &[1, 2, 3], 100)? == NO_PAIR);
-        ensure!(
-            run(&mut guest, width, &[5], 10)? == NO_PAIR,
+        ensure_eq!(run(&mut guest, width, &[3, 3], 6)?, 1);
+        ensure_eq!(run(&mut guest, width, &[1, 2, 3], 100)?, NO_PAIR);
+        ensure_eq!(
+            run(&mut guest, width, &[5], 10)?,
+            NO_PAIR,
             "an element never pairs with itself"
         );
-        ensure!(run(&mut guest, width, &[], 0)? == NO_PAIR);
+        ensure_eq!(run(&mut guest, width, &[], 0)?, NO_PAIR);
     }
     Ok(())
 }
@@ -191,9 +195,10 @@ fn classic_cases() -> Result<()> {
 fn empty_input_may_be_null() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
     for width in Width::BOTH {
-        ensure!(call(&mut guest, width, 0, 0, 5)? == NO_PAIR);
-        ensure!(
-            call(&mut guest, width, 0, 1, 5)? == BAD_ARGUMENTS,
+        ensure_eq!(call(&mut guest, width, 0, 0, 5)?, NO_PAIR);
+        ensure_eq!(
+            call(&mut guest, width, 0, 1, 5)?,
+            BAD_ARGUMENTS,
             "null with a length"
         );
     }
@@ -230,8 +235,9 @@ fn int32_edges_and_targets_beyond_int32() -> Result<()> {
             check(&mut guest, width, nums, target)?;
         }
     }
-    ensure!(
-        run(&mut guest, Width::I32, &[min, min, 5], 0)? == NO_PAIR,
+    ensure_eq!(
+        run(&mut guest, Width::I32, &[min, min, 5], 0)?,
+        NO_PAIR,
         "0 - MIN is 2^31: absent, not MIN"
     );
     Ok(())
@@ -241,12 +247,13 @@ fn int32_edges_and_targets_beyond_int32() -> Result<()> {
 fn int64_complements_that_would_overflow_are_absent() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
     let (min, max) = (i64::MIN, i64::MAX);
-    ensure!(
-        run(&mut guest, Width::I64, &[max, 1], min)? == NO_PAIR,
+    ensure_eq!(
+        run(&mut guest, Width::I64, &[max, 1], min)?,
+        NO_PAIR,
         "MIN - 1 must not wrap to MAX"
     );
-    ensure!(run(&mut guest, Width::I64, &[-1, max], min)? == NO_PAIR);
-    ensure!(run(&mut guest, Width::I64, &[max, min], -1)? == 1);
+    ensure_eq!(run(&mut guest, Width::I64, &[-1, max], min)?, NO_PAIR);
+    ensure_eq!(run(&mut guest, Width::I64, &[max, min], -1)?, 1);
     check(&mut guest, Width::I64, &[max, min, -1, 1, 0, max], max)?;
     check(&mut guest, Width::I64, &[min, 0, min], min)?;
     Ok(())
@@ -259,7 +266,7 @@ fn a_million_elements() -> Result<()> {
     for width in Width::BOTH {
         let (a, b) = (nums[999_998], nums[999_999]);
         ensure!(run(&mut guest, width, &nums, a + b)? == (999_998 << 32) | 999_999);
-        ensure!(run(&mut guest, width, &nums, 1)? == NO_PAIR);
+        ensure_eq!(run(&mut guest, width, &nums, 1)?, NO_PAIR);
         let first_pair = nums[3] + nums[500_000];
         check(&mut guest, width, &nums, first_pair)?;
     }
@@ -272,41 +279,51 @@ fn bad_arguments() -> Result<()> {
     for width in Width::BOTH {
         let size = width.size();
         let ptr = guest.alloc_bytes(&width.encode(&[1, 2, 3, 4]))?;
-        ensure!(
-            call(&mut guest, width, ptr, 4, 3)? == 1,
+        ensure_eq!(
+            call(&mut guest, width, ptr, 4, 3)?,
+            1,
             "the well-formed call works"
         );
         for misaligned in [ptr + 1, ptr + 2, ptr + size / 2 + 1] {
-            ensure!(
-                call(&mut guest, width, misaligned, 2, 3)? == BAD_ARGUMENTS,
+            ensure_eq!(
+                call(&mut guest, width, misaligned, 2, 3)?,
+                BAD_ARGUMENTS,
                 "misaligned {misaligned:#x}"
             );
         }
         if width == Width::I64 {
-            ensure!(
-                call(&mut guest, width, ptr + 4, 2, 3)? == BAD_ARGUMENTS,
+            ensure_eq!(
+                call(&mut guest, width, ptr + 4, 2, 3)?,
+                BAD_ARGUMENTS,
                 "int64s need 8-byte alignment"
             );
         }
         let end = u32::try_from(guest.memory_size())?;
-        ensure!(
-            call(&mut guest, width, end - size, 1, 0)? == NO_PAIR,
+        ensure_eq!(
+            call(&mut guest, width, end - size, 1, 0)?,
+            NO_PAIR,
             "the last element of memory"
         );
-        ensure!(
-            call(&mut guest, width, end - size, 2, 0)? == BAD_ARGUMENTS,
+        ensure_eq!(
+            call(&mut guest, width, end - size, 2, 0)?,
+            BAD_ARGUMENTS,
             "one past memory"
         );
-        ensure!(call(&mut guest, width, end, 1, 0)? == BAD_ARGUMENTS);
-        ensure!(
-            call(&mut guest, width, ptr, u32::MAX / size + 1, 0)? == BAD_ARGUMENTS,
+        ensure_eq!(call(&mut guest, width, end, 1, 0)?, BAD_ARGUMENTS);
+        ensure_eq!(
+            call(&mut guest, width, ptr, u32::MAX / size + 1, 0)?,
+            BAD_ARGUMENTS,
             "len * size overflows"
         );
-        ensure!(
-            call(&mut guest, width, 0xFFFF_FFF0, 0x1000_0000, 0)? == BAD_ARGUMENTS,
+        ensure_eq!(
+            call(&mut guest, width, 0xFFFF_FFF0, 0x1000_0000, 0)?,
+            BAD_ARGUMENTS,
             "ptr + bytes overflows"
         );
-        ensure!(call(&mut guest, width, !(size - 1), u32::MAX, 0)? == BAD_ARGUMENTS);
+        ensure_eq!(
+            call(&mut guest, width, !(size - 1), u32::MAX, 0)?,
+            BAD_ARGUMENTS
+        );
         guest.reset()?;
     }
     Ok(())
@@ -319,7 +336,7 @@ fn numbers_in_memory_the_arena_has_not_handed_out_are_refused() -> Result<()> {
         // bump_alloc(0) takes no room: the hash table would start right where these numbers are.
         let free = guest.alloc(0)?;
         guest.write(free, &width.encode(&[1, 2, 3]))?;
-        ensure!(call(&mut guest, width, free, 3, 5)? == BAD_ARGUMENTS);
+        ensure_eq!(call(&mut guest, width, free, 3, 5)?, BAD_ARGUMENTS);
         guest.write(free, &[0; 24])?;
         guest.reset()?;
     }
@@ -337,7 +354,7 @@ fn a_capped_memory_without_room_for_the_table_is_out_of_memory() -> Result<()> {
         let len = (6 * PAGE / u64::from(width.size())) as usize;
         let nums: Vec<i64> = (0..len as i64).collect();
         let ptr = guest.alloc_bytes(&width.encode(&nums))?;
-        ensure!(call(&mut guest, width, ptr, len as u32, -5)? == OUT_OF_MEMORY);
+        ensure_eq!(call(&mut guest, width, ptr, len as u32, -5)?, OUT_OF_MEMORY);
         ensure!(guest.memory_size() <= cap);
         guest.reset()?;
         // The arena is intact: a small search still works, and the scope was closed.
@@ -360,10 +377,11 @@ fn the_hash_table_is_wiped_before_returning() -> Result<()> {
             let ptr = guest.alloc_bytes(&bytes)?;
             let before = guest.memory_bytes()[arena_start..].to_vec();
             let result = call(&mut guest, width, ptr, nums.len() as u32, target)?;
-            ensure!(result == reference(&nums, target));
+            ensure_eq!(result, reference(&nums, target));
             let after = &guest.memory_bytes()[arena_start..];
-            ensure!(
-                after[..before.len()] == before[..],
+            ensure_eq!(
+                after[..before.len()],
+                before[..],
                 "the guest left bytes behind in the arena"
             );
             ensure!(
@@ -372,24 +390,14 @@ fn the_hash_table_is_wiped_before_returning() -> Result<()> {
             );
             // The table was rewound: the next allocation comes right after the input.
             let next = guest.alloc(16)?;
-            ensure!(next as usize == (ptr as usize + bytes.len()).next_multiple_of(16));
+            ensure_eq!(
+                next as usize,
+                (ptr as usize + bytes.len()).next_multiple_of(16)
+            );
             guest.reset()?;
         }
     }
     Ok(())
-}
-
-/// Proptest, seeded from `support::seed` so that a failure replays with `HOST_TEST_SEED`.
-pub fn runner(test: &str, cases: u32) -> TestRunner {
-    let seed = support::seed(test);
-    let mut bytes = [0; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
 }
 
 fn inputs(width: Width) -> impl Strategy<Value = (Vec<i64>, i64)> {
@@ -423,7 +431,10 @@ fn inputs(width: Width) -> impl Strategy<Value = (Vec<i64>, i64)> {
 fn random_inputs_match_the_reference() -> Result<()> {
     let guest = RefCell::new(Guest::new("twosum")?);
     for width in Width::BOTH {
-        let mut runner = runner(&format!("random_inputs_match_the_reference_{width:?}"), 400);
+        let mut runner = support::proptest_runner(
+            &format!("twosum::random_inputs_match_the_reference_{width:?}"),
+            400,
+        );
         let outcome = runner.run(&inputs(width), |(nums, target)| {
             let got = run(&mut guest.borrow_mut(), width, &nums, target)
                 .map_err(|err| TestCaseError::fail(format!("{err:#}")))?;

@@ -4,6 +4,7 @@
 use wasmtime::Result;
 
 use super::Mono;
+use crate::ensure_eq;
 
 /// `crypto_argon2_config` (16 bytes: four u32 at offsets 0, 4, 8, 12).
 #[derive(Clone, Copy, Debug)]
@@ -44,8 +45,9 @@ fn size(bytes: &[u8]) -> Result<u32> {
 }
 
 fn exact<'a>(bytes: &'a [u8], len: usize, what: &str) -> Result<&'a [u8]> {
-    wasmtime::ensure!(
-        bytes.len() == len,
+    ensure_eq!(
+        bytes.len(),
+        len,
         "{what} must be {len} bytes, got {}",
         bytes.len()
     );

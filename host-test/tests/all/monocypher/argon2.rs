@@ -6,6 +6,7 @@ use wasmtime::{ensure, Result};
 use super::api::{encode_pair, Argon2Config};
 use super::vectors::{load, load32_le, Vector};
 use super::Mono;
+use crate::ensure_eq;
 
 struct Call {
     hash: u32,
@@ -78,8 +79,9 @@ fn argon2_structs_by_pointer() -> Result<()> {
     for vector in &vectors {
         let (call, structs) = prepare(&mut mono, vector, false)?;
         vector.expect("hash", &run(&mut mono, &call)?)?;
-        ensure!(
-            mono.read(call.structs, structs.len())? == structs,
+        ensure_eq!(
+            mono.read(call.structs, structs.len())?,
+            structs,
             "crypto_argon2 changed the structs it was handed"
         );
         let work_area = mono.read(call.work_area, call.work_size)?;

@@ -8,6 +8,7 @@ use wasmtime::{ensure, ExternType, Result};
 
 use super::headers::{public_functions, signature};
 use super::{guest_manifest, manifest, source_dir, upstream};
+use crate::ensure_eq;
 use crate::support::artifact;
 
 const ARENA: [&str; 2] = ["bump_alloc", "bump_reset"];
@@ -28,14 +29,16 @@ fn declared_exports_are_the_headers_functions() -> Result<()> {
     let declared = declared()?;
     let functions = public_functions(&source_dir()?)?;
     let mut expected: BTreeSet<String> = functions.iter().map(|f| f.name.clone()).collect();
-    ensure!(
-        expected.len() == functions.len(),
+    ensure_eq!(
+        expected.len(),
+        functions.len(),
         "a header declares a function twice"
     );
     expected.extend(ARENA.map(String::from));
     expected.extend(PACKED.map(String::from));
-    ensure!(
-        declared == expected,
+    ensure_eq!(
+        declared,
+        expected,
         "Cargo.toml's exports differ from the headers: missing {:?}, not in the headers {:?}",
         difference(&expected, &declared),
         difference(&declared, &expected)
@@ -60,8 +63,9 @@ fn artifact_exports_exactly_the_declared_list_and_imports_nothing() -> Result<()
     let exported: BTreeSet<String> = module.exports().map(|e| e.name().to_owned()).collect();
     let mut expected = declared()?;
     expected.insert("memory".to_owned());
-    ensure!(
-        exported == expected,
+    ensure_eq!(
+        exported,
+        expected,
         "artifact exports differ: missing {:?}, unexpected {:?}",
         difference(&expected, &exported),
         difference(&exported, &expected)
@@ -114,8 +118,9 @@ fn locator_follows_the_pinned_version() -> Result<()> {
         .as_str()
         .unwrap_or_default();
     let version = pin.strip_prefix('=').unwrap_or_default();
-    ensure!(
-        upstream::PACKAGE == format!("monocypher-sys-{version}"),
+    ensure_eq!(
+        upstream::PACKAGE,
+        format!("monocypher-sys-{version}"),
         "upstream.rs looks for {} but Cargo.toml pins monocypher-sys {pin:?} (must be `=X.Y.Z`)",
         upstream::PACKAGE
     );

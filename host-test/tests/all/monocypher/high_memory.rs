@@ -9,6 +9,7 @@ use wasmtime::{ensure, Result};
 
 use super::api::Argon2Config;
 use super::{guest_manifest, manifest, random_bytes, Mono};
+use crate::ensure_eq;
 use crate::support::PAGE;
 
 const TWO_GIB: u32 = 0x8000_0000;
@@ -65,8 +66,9 @@ fn every_function(m: &mut Mono, rng: &mut StdRng) -> Result<Vec<Vec<u8>>> {
     ensure!(status == 0 && plain == message, "aead_unlock_packed failed");
     let mut forged = mac.clone();
     forged[0] ^= 1;
-    ensure!(
-        m.aead_unlock(&key, &nonce, &ad, &forged, &cipher)?.0 == -1,
+    ensure_eq!(
+        m.aead_unlock(&key, &nonce, &ad, &forged, &cipher)?.0,
+        -1,
         "forgery accepted"
     );
     out.extend([mac, cipher]);
@@ -179,8 +181,9 @@ fn every_function(m: &mut Mono, rng: &mut StdRng) -> Result<Vec<Vec<u8>>> {
 
     let (secret, public, _) = m.key_pair("crypto_eddsa_key_pair", &key)?;
     let signature = m.sign("crypto_eddsa_sign", &secret, &message)?;
-    ensure!(
-        m.check("crypto_eddsa_check", &signature, &public, &message)? == 0,
+    ensure_eq!(
+        m.check("crypto_eddsa_check", &signature, &public, &message)?,
+        0,
         "EdDSA check failed"
     );
     out.push(m.unary32("crypto_eddsa_to_x25519", &public)?);
@@ -199,14 +202,16 @@ fn every_function(m: &mut Mono, rng: &mut StdRng) -> Result<Vec<Vec<u8>>> {
 
     let (secret, public, _) = m.key_pair("crypto_ed25519_key_pair", &key)?;
     let signature = m.sign("crypto_ed25519_sign", &secret, &message)?;
-    ensure!(
-        m.check("crypto_ed25519_check", &signature, &public, &message)? == 0,
+    ensure_eq!(
+        m.check("crypto_ed25519_check", &signature, &public, &message)?,
+        0,
         "Ed25519 check failed"
     );
     let digest = m.sha512(&message)?;
     let prehashed = m.ed25519_ph_sign(&secret, &digest)?;
-    ensure!(
-        m.ed25519_ph_check(&prehashed, &public, &digest)? == 0,
+    ensure_eq!(
+        m.ed25519_ph_check(&prehashed, &public, &digest)?,
+        0,
         "Ed25519ph check failed"
     );
     out.extend([secret, public, signature, prehashed]);
@@ -233,9 +238,9 @@ fn every_function_above_2_gib_matches_low_memory() -> Result<()> {
         high.lowest_pointer
     );
     for (index, (got, expected)) in got.iter().zip(&expected).enumerate() {
-        ensure!(got == expected, "output {index} differs above 2 GiB");
+        ensure_eq!(got, expected, "output {index} differs above 2 GiB");
     }
-    ensure!(got.len() == expected.len(), "different number of outputs");
+    ensure_eq!(got.len(), expected.len(), "different number of outputs");
 
     let declared: BTreeSet<String> = manifest::declared_exports(&guest_manifest())
         .map_err(wasmtime::Error::msg)?

@@ -5,6 +5,7 @@
 use wasmtime::{ensure, Result};
 
 use super::{random_bytes, seeded_rng, Mono};
+use crate::ensure_eq;
 
 const GUARD: usize = 16;
 const PATTERN: u8 = 0xa5;
@@ -29,12 +30,14 @@ fn check_context(
     );
     finish(&mut mono, ctx)?;
     let all = mono.read(base, GUARD + size + GUARD)?;
-    ensure!(
-        all[..GUARD] == [PATTERN; GUARD],
+    ensure_eq!(
+        all[..GUARD],
+        [PATTERN; GUARD],
         "{name}: written before the context"
     );
-    ensure!(
-        all[GUARD + size..] == [PATTERN; GUARD],
+    ensure_eq!(
+        all[GUARD + size..],
+        [PATTERN; GUARD],
         "{name}: written past {size} bytes"
     );
     Ok(())
@@ -141,24 +144,27 @@ fn aead_context_layout() -> Result<()> {
 
     mono.call::<(u32, u32, u32), ()>("crypto_aead_init_djb", (ctx, key_ptr, nonce_ptr))?;
     let expected = [&[0; 8][..], &key, &nonce[..8]].concat();
-    ensure!(
-        mono.read(ctx, 48)? == expected,
+    ensure_eq!(
+        mono.read(ctx, 48)?,
+        expected,
         "init_djb: counter 0 at 0, key at 8, nonce at 40"
     );
 
     mono.call::<(u32, u32, u32), ()>("crypto_aead_init_ietf", (ctx, key_ptr, nonce_ptr))?;
     // The 96-bit IETF nonce's first word becomes the counter's high half.
     let expected = [&[0; 4][..], &nonce[..4], &key, &nonce[4..12]].concat();
-    ensure!(
-        mono.read(ctx, 48)? == expected,
+    ensure_eq!(
+        mono.read(ctx, 48)?,
+        expected,
         "init_ietf: counter = nonce[0..4] << 32"
     );
 
     mono.call::<(u32, u32, u32), ()>("crypto_aead_init_x", (ctx, key_ptr, nonce_ptr))?;
     let subkey = mono.chacha20_h(&key, &nonce[..16])?;
     let expected = [&[0; 8][..], &subkey, &nonce[16..]].concat();
-    ensure!(
-        mono.read(ctx, 48)? == expected,
+    ensure_eq!(
+        mono.read(ctx, 48)?,
+        expected,
         "init_x: key = HChacha20(key, nonce[..16])"
     );
     Ok(())

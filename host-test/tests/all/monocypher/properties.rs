@@ -8,6 +8,7 @@ use rand::Rng;
 use wasmtime::{ensure, Result};
 
 use super::{random_bytes, seeded_rng, Mono};
+use crate::ensure_eq;
 
 /// Lengths around ChaCha20's 64-byte blocks and Poly1305's 16-byte blocks come up often.
 fn length(rng: &mut StdRng, max: usize) -> usize {
@@ -78,8 +79,9 @@ fn aead_rejects_every_flipped_bit() -> Result<()> {
                 pieces[part][bit / 8] ^= 1 << (bit % 8);
                 let [mac, cipher, ad] = &pieces;
                 let (status, opened) = mono.aead_unlock(&key, &nonce, ad, mac, cipher)?;
-                ensure!(
-                    status == -1,
+                ensure_eq!(
+                    status,
+                    -1,
                     "case {case}: {name} bit {bit} flipped, unlock returned {status}"
                 );
                 ensure!(
@@ -170,17 +172,20 @@ fn incremental_aead_matches_one_shot() -> Result<()> {
             mono.write(copy, &state)?;
             let from_copy = aead_write(&mut mono, copy, &ad, &plain)?;
             let (mac, cipher) = aead_write(&mut mono, writer, &ad, &plain)?;
-            ensure!(
-                from_copy == (mac.clone(), cipher.clone()),
+            ensure_eq!(
+                from_copy,
+                (mac.clone(), cipher.clone()),
                 "{at}: a copied context wrote differently"
             );
-            ensure!(
-                aead_write(&mut mono, djb, &ad, &plain)? == (mac.clone(), cipher.clone()),
+            ensure_eq!(
+                aead_write(&mut mono, djb, &ad, &plain)?,
+                (mac.clone(), cipher.clone()),
                 "{at}: init_x != HChaCha20 + init_djb"
             );
             if message == 0 {
-                ensure!(
-                    mono.aead_lock(&key, &nonce, &ad, &plain)? == (mac.clone(), cipher.clone()),
+                ensure_eq!(
+                    mono.aead_lock(&key, &nonce, &ad, &plain)?,
+                    (mac.clone(), cipher.clone()),
                     "{at}: differs from crypto_aead_lock"
                 );
             }
@@ -199,8 +204,9 @@ fn incremental_aead_matches_one_shot() -> Result<()> {
                 status == 0 && opened == plain,
                 "{at}: the reader failed to open the message"
             );
-            ensure!(
-                mono.read(reader, 48)? == mono.read(writer, 48)?,
+            ensure_eq!(
+                mono.read(reader, 48)?,
+                mono.read(writer, 48)?,
                 "{at}: reader and writer contexts diverged"
             );
         }
@@ -260,8 +266,9 @@ fn incremental_blake2b_matches_one_shot() -> Result<()> {
         } else {
             mono.blake2b_keyed(hash_size, &key, &message)?
         };
-        ensure!(
-            incremental == one_shot,
+        ensure_eq!(
+            incremental,
+            one_shot,
             "case {case}: hash_size {hash_size}, key {} bytes, message {} bytes",
             key.len(),
             message.len()
@@ -284,8 +291,9 @@ fn incremental_sha512_hmac_poly1305_match_one_shot() -> Result<()> {
         update_in_chunks(&mut mono, &mut rng, "crypto_sha512_update", ctx, &message)?;
         let hash = mono.buffer(64)?;
         mono.call::<(u32, u32), ()>("crypto_sha512_final", (ctx, hash))?;
-        ensure!(
-            mono.read(hash, 64)? == mono.sha512(&message)?,
+        ensure_eq!(
+            mono.read(hash, 64)?,
+            mono.sha512(&message)?,
             "case {case}: SHA-512"
         );
 
@@ -303,8 +311,9 @@ fn incremental_sha512_hmac_poly1305_match_one_shot() -> Result<()> {
             &message,
         )?;
         mono.call::<(u32, u32), ()>("crypto_sha512_hmac_final", (ctx, hash))?;
-        ensure!(
-            mono.read(hash, 64)? == mono.sha512_hmac(&key, &message)?,
+        ensure_eq!(
+            mono.read(hash, 64)?,
+            mono.sha512_hmac(&key, &message)?,
             "case {case}: HMAC-SHA-512"
         );
 
@@ -313,8 +322,9 @@ fn incremental_sha512_hmac_poly1305_match_one_shot() -> Result<()> {
         mono.call::<(u32, u32), ()>("crypto_poly1305_init", (ctx, key_ptr))?;
         update_in_chunks(&mut mono, &mut rng, "crypto_poly1305_update", ctx, &message)?;
         mono.call::<(u32, u32), ()>("crypto_poly1305_final", (ctx, mac))?;
-        ensure!(
-            mono.read(mac, 16)? == mono.poly1305(&message, &key)?,
+        ensure_eq!(
+            mono.read(mac, 16)?,
+            mono.poly1305(&message, &key)?,
             "case {case}: Poly1305"
         );
         mono.reset()?;

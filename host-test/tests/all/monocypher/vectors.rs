@@ -10,6 +10,7 @@ use wasmtime::{bail, ensure, format_err, Result};
 use super::api::Argon2Config;
 use super::vector_files::{gen_sets, test_c_array, tis_ci_sets, GEN_DIR, TIS_CI_HEADER};
 use super::{source_dir, Mono};
+use crate::ensure_eq;
 
 /// A vector set in upstream's tree: fields per vector (inputs then the expected output), and how
 /// many vectors `tests/tis-ci-vectors.h` and `tests/gen/vectors/NAME` hold (0: no such set).
@@ -76,8 +77,9 @@ impl Vector {
 }
 
 fn expect_bytes(what: &str, got: &[u8], expected: &[u8]) -> Result<()> {
-    ensure!(
-        got == expected,
+    ensure_eq!(
+        got,
+        expected,
         "{what}: got {}, expected {}",
         hex(got),
         hex(expected)
@@ -134,8 +136,9 @@ pub fn load(primitive: &str) -> Result<Vec<Vector>> {
             Some(fields) => split(primitive, &origin, &fields, set.arity)?,
             None => Vec::new(),
         };
-        ensure!(
-            found.len() == expected,
+        ensure_eq!(
+            found.len(),
+            expected,
             "{origin}: expected {expected} {primitive} vectors, parsed {}",
             found.len()
         );
@@ -209,8 +212,9 @@ fn chacha20_64(primitive: &str, cipher: Chacha64) -> Result<()> {
         let ctr = load64_le(ctr)?;
         let (encrypted, next) = cipher(mono, plain, key, nonce, ctr)?;
         v.expect("cipher text", &encrypted)?;
-        ensure!(
-            next.wrapping_sub(ctr) == blocks(plain.len()),
+        ensure_eq!(
+            next.wrapping_sub(ctr),
+            blocks(plain.len()),
             "returned counter {next} after {ctr}"
         );
         Ok(())
@@ -234,8 +238,9 @@ fn ietf_chacha20() -> Result<()> {
         let ctr = load32_le(ctr)?;
         let (cipher, next) = mono.chacha20_ietf(plain, key, nonce, ctr)?;
         v.expect("cipher text", &cipher)?;
-        ensure!(
-            u64::from(next.wrapping_sub(ctr)) == blocks(plain.len()),
+        ensure_eq!(
+            u64::from(next.wrapping_sub(ctr)),
+            blocks(plain.len()),
             "counter {next} after {ctr}"
         );
         Ok(())
@@ -265,7 +270,7 @@ fn aead() -> Result<()> {
         let (mac, cipher) = mono.aead_lock(key, nonce, ad, plain)?;
         v.expect("mac || cipher text", &[mac.as_slice(), &cipher].concat())?;
         let (status, opened) = mono.aead_unlock(key, nonce, ad, &mac, &cipher)?;
-        ensure!(status == 0, "crypto_aead_unlock rejected its own lock");
+        ensure_eq!(status, 0, "crypto_aead_unlock rejected its own lock");
         expect_bytes("unlocked", &opened, plain)
     })
 }
@@ -325,8 +330,9 @@ fn sign_vectors(primitive: &str, sign: &str, check: &str) -> Result<()> {
         let [secret, public, message] = v.inputs()?;
         let signature = mono.sign(sign, &[secret, public].concat(), message)?;
         v.expect("signature", &signature)?;
-        ensure!(
-            mono.check(check, &signature, public, message)? == 0,
+        ensure_eq!(
+            mono.check(check, &signature, public, message)?,
+            0,
             "{check} rejected the vector"
         );
         Ok(())
@@ -374,8 +380,9 @@ fn ed25519_prehashed() -> Result<()> {
         let digest = mono.sha512(message)?;
         let signature = mono.ed25519_ph_sign(&secret, &digest)?;
         v.expect("signature", &signature)?;
-        ensure!(
-            mono.ed25519_ph_check(&signature, public, &digest)? == 0,
+        ensure_eq!(
+            mono.ed25519_ph_check(&signature, public, &digest)?,
+            0,
             "valid signature rejected"
         );
         for byte in 0..64 {
@@ -439,8 +446,9 @@ fn elligator_rev() -> Result<()> {
             bail!("tweak and status must be one byte each");
         };
         let (status, hidden) = mono.elligator_rev(point, tweak)?;
-        ensure!(
-            status as u8 == failure,
+        ensure_eq!(
+            status as u8,
+            failure,
             "status {status}, expected {failure:#04x}"
         );
         if status == 0 {

@@ -15,6 +15,7 @@ use wasmtime::{ensure, Result};
 
 use super::api::Argon2Config;
 use super::{random_bytes, seeded_rng, Mono};
+use crate::ensure_eq;
 use crate::support::contains;
 
 const WINDOW: usize = 8;
@@ -93,8 +94,9 @@ const OPERATIONS: &[(&str, Operation)] = &[
         let plain = s.random(rng, "plain text", 200);
         let nonce = random_bytes(rng, 24);
         let (mac, cipher) = m.aead_lock(&key, &nonce, b"ad", &plain)?;
-        ensure!(
-            m.aead_unlock(&key, &nonce, b"ad", &mac, &cipher)?.0 == 0,
+        ensure_eq!(
+            m.aead_unlock(&key, &nonce, b"ad", &mac, &cipher)?.0,
+            0,
             "unlock failed"
         );
         aead_derived(oracle, &key, &nonce, &mut s)?;
@@ -106,9 +108,10 @@ const OPERATIONS: &[(&str, Operation)] = &[
         let plain = s.random(rng, "plain text", 200);
         let nonce = random_bytes(rng, 24);
         let (status, mac, cipher) = m.aead_lock_packed(&key, &nonce, b"ad", &plain)?;
-        ensure!(status == 0, "lock failed");
-        ensure!(
-            m.aead_unlock_packed(&key, &nonce, b"ad", &mac, &cipher)?.0 == 0,
+        ensure_eq!(status, 0, "lock failed");
+        ensure_eq!(
+            m.aead_unlock_packed(&key, &nonce, b"ad", &mac, &cipher)?.0,
+            0,
             "unlock failed"
         );
         aead_derived(oracle, &key, &nonce, &mut s)?;
@@ -129,7 +132,7 @@ const OPERATIONS: &[(&str, Operation)] = &[
         let args = (reader, out, mac, 0, 0, cipher, 100);
         let status =
             m.call::<(u32, u32, u32, u32, u32, u32, u32), i32>("crypto_aead_read", args)?;
-        ensure!(status == 0, "read failed");
+        ensure_eq!(status, 0, "read failed");
         aead_derived(oracle, &key, &nonce, &mut s)?;
         Ok(s)
     }),

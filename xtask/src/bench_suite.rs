@@ -1,0 +1,92 @@
+//! The benchmark suite of `python/bench/`, run on the installed wheel and on both build profiles
+//! of Monocypher: `cargo xtask bench` runs it in full, `cargo xtask test` quickly.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cmd::Cmd;
+use crate::compile;
+use crate::guests::{Profile, Workspace};
+use crate::manifest::Manifest;
+use crate::toolchain::Toolchain;
+use crate::{project_root, python};
+
+/// The guest whose two build profiles the suite compares.
+const PROFILED_GUEST: &str = "monocypher";
+/// Where `--readme` keeps the charts the README shows (committed, relative to the root).
+pub const README_CHARTS: &str = "python/bench/results";
+
+pub struct Options {
+    /// Few, short rounds: proves every case runs and computes the right thing.
+    pub quick: bool,
+    /// Only the cases whose name contains this (case-insensitive).
+    pub filter: Option<String>,
+}
+
+impl Options {
+    pub fn quick() -> Self {
+        Self {
+            quick: true,
+            filter: None,
+        }
+    }
+}
+
+/// Builds both profiles of Monocypher into `target/bench/profiles/`, then runs the harness on
+/// the installed wheel; returns the directory it wrote its report, table and charts into.
+pub fn run_suite(
+    toolchain: &Toolchain,
+    workspace: &Workspace,
+    options: &Options,
+) -> Result<PathBuf> {
+    let root = project_root();
+    let bench_dir = root.join("target/bench");
+    // A quick run (the one `cargo xtask test` makes) never overwrites a full run's report.
+    let out = if options.quick {
+        bench_dir.join("quick")
+    } else {
+        bench_dir.clone()
+    };
+    let profiles = bench_dir.join("profiles");
+    for profile in [Profile::Size, Profile::Speed] {
+        // Beside target/guests/, not in it: the shipped artifact and the wheel stay as built.
+        let dir = profiles.join(profile.name());
+        let built = compile::build_into(
+            toolchain,
+            workspace,
+            Some(PROFILED_GUEST),
+            Some(profile),
+            &dir,
+        )?;
+        let manifest = Manifest {
+            tools: toolchain
+                .versions()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            guests: built.into_iter().map(|b| b.entry).collect(),
+        };
+        manifest.write(&dir.join("manifest.json"))?;
+    }
+
+    // Run as a directory, so its own folder, not `python/`, leads `sys.path`: `import wasmext`
+    // then finds the installed wheel rather than the source tree.
+    let mut harness = Cmd::new(python::venv_bin("python"))
+        .arg(python::package_dir().join("bench"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--profiles")
+        .arg(&profiles)
+        .args(["--readme-charts", README_CHARTS])
+        .current_dir(&root)
+        .on_failure("the harness says above what went wrong (a wrong result exits 1)");
+    if options.quick {
+        harness = harness.arg("--quick");
+    }
+    if let Some(filter) = &options.filter {
+        harness = harness.arg("--filter").arg(filter);
+    }
+    harness.run()?;
+    Ok(out)
+}

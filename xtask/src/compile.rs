@@ -1,0 +1,306 @@
+//! Turns guests into artifacts: cargo → drop undeclared exports → wasm-opt → strip → validate →
+//! refuse machine paths and timestamps, into `target/guests/` (or another directory).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::artifact::{self, ExportInfo};
+use crate::cmd::Cmd;
+use crate::fsx::{hex_sha256, write_if_changed};
+use crate::guests::{Guest, Profile, Workspace};
+use crate::manifest::Entry;
+use crate::toolchain::{RustWasm, Toolchain, WASM_TARGET};
+use crate::{leaks, project_root};
+
+/// One finished artifact.
+pub struct Built {
+    pub guest: Guest,
+    pub entry: Entry,
+}
+
+pub fn guests_dir() -> PathBuf {
+    project_root().join("target/guests")
+}
+
+/// Builds the selected guests (all when `only` is `None`) into `target/guests/`, each with
+/// `profile` if given, else with its own.
+pub fn build(
+    toolchain: &Toolchain,
+    workspace: &Workspace,
+    only: Option<&str>,
+    profile: Option<Profile>,
+) -> Result<Vec<Built>> {
+    build_into(toolchain, workspace, only, profile, &guests_dir())
+}
+
+/// [`build`], with the artifacts written into `out_dir`: another profile's artifact can then
+/// sit beside the shipped one (the benchmarks compare them) without replacing it.
+pub fn build_into(
+    toolchain: &Toolchain,
+    workspace: &Workspace,
+    only: Option<&str>,
+    profile: Option<Profile>,
+    out_dir: &Path,
+) -> Result<Vec<Built>> {
+    let selected: Vec<&Guest> = match only {
+        None => workspace.guests.iter().collect(),
+        Some(name) => match workspace.guests.iter().find(|g| g.name == name) {
+            Some(guest) => vec![guest],
+            None => {
+                let known: Vec<_> = workspace.guests.iter().map(|g| g.name.as_str()).collect();
+                bail!(
+                    "no guest named `{name}`; the workspace has: {}",
+                    known.join(", ")
+                )
+            }
+        },
+    };
+    if selected.is_empty() {
+        bail!("no workspace member declares [package.metadata.wasmext]: nothing to build");
+    }
+
+    let profile_of = |guest: &Guest| profile.unwrap_or(guest.profile);
+    for group in [Profile::Size, Profile::Speed] {
+        let members: Vec<&Guest> = selected
+            .iter()
+            .copied()
+            .filter(|g| profile_of(g) == group)
+            .collect();
+        if !members.is_empty() {
+            cargo_build(toolchain, workspace, &members, group)?;
+        }
+    }
+
+    // One wasm-opt cache whatever the output directory: its entries are keyed by content.
+    let work_dir = guests_dir().join(".work");
+    std::fs::create_dir_all(&work_dir)?;
+    let mut machine_dirs = leaks::machine_dirs();
+    machine_dirs.extend(
+        machine_paths(toolchain, &project_root())
+            .into_iter()
+            .map(|(path, _)| path),
+    );
+    // Part of every guest's wasm-opt cache key: asked once, not once per guest.
+    let wasm_opt_version = Cmd::new(&toolchain.wasm_opt)
+        .arg("--version")
+        .quiet()
+        .read()?;
+    selected
+        .into_iter()
+        .map(|guest| {
+            let profile = profile_of(guest);
+            let raw_path = raw_artifact(
+                &project_root().join("target/wasm"),
+                profile,
+                &guest.lib_name,
+            );
+            let raw = std::fs::read(&raw_path)
+                .with_context(|| format!("cargo left no artifact at {}", raw_path.display()))?;
+            let trimmed = artifact::keep_declared_exports(&raw, guest)?;
+            let optimized = wasm_opt(
+                toolchain,
+                &work_dir,
+                guest,
+                profile,
+                &wasm_opt_version,
+                &trimmed,
+            )?;
+            let wasm = artifact::strip_custom_sections(&optimized)?;
+            let exports: Vec<ExportInfo> = artifact::validate(&wasm, guest)?;
+            leaks::check(&wasm, &guest.name, &machine_dirs)?;
+            let path = out_dir.join(format!("{}.wasm", guest.name));
+            write_if_changed(&path, &wasm)?;
+            let entry = Entry {
+                name: guest.name.clone(),
+                file: format!("{}.wasm", guest.name),
+                profile: profile.name().to_owned(),
+                bytes: wasm.len(),
+                sha256: hex_sha256(&wasm),
+                ship: guest.ship,
+                exports,
+            };
+            Ok(Built {
+                guest: guest.clone(),
+                entry,
+            })
+        })
+        .collect()
+}
+
+fn cargo_build(
+    toolchain: &Toolchain,
+    workspace: &Workspace,
+    selected: &[&Guest],
+    profile: Profile,
+) -> Result<()> {
+    let root = project_root();
+    // Its own target dir: guests may use another rustc than the host crates, and sharing
+    // one directory would make each build invalidate the other's.
+    let mut cargo = wasm_cargo(toolchain, &root, &root.join("target/wasm"), profile);
+    for guest in selected {
+        cargo = cargo.args(["-p", &guest.name]);
+    }
+    for (var, dir) in &workspace.source_env {
+        cargo = cargo.env(var, dir);
+    }
+    cargo.run()
+}
+
+/// `cargo build` of guests for wasm32 in the workspace at `root`, with the toolchain's
+/// linker, C compiler and std; the caller adds `-p NAME` for each guest.
+pub fn wasm_cargo(toolchain: &Toolchain, root: &Path, target_dir: &Path, profile: Profile) -> Cmd {
+    for_wasm(
+        Cmd::cargo().arg("build"),
+        toolchain,
+        root,
+        target_dir,
+        profile,
+    )
+    .on_failure("the compiler's output above says what failed")
+}
+
+/// [`wasm_cargo`] as `cargo clippy`: the code under `cfg(target_arch = "wasm32")`, which host
+/// clippy never compiles, linted with the compiler, std and flags the build uses.
+pub fn wasm_clippy(toolchain: &Toolchain, root: &Path, target_dir: &Path, profile: Profile) -> Cmd {
+    let clippy = match &toolchain.rust {
+        // Debian's clippy belongs to rustc-web: rustup's would reject the `core` rustc-web built.
+        RustWasm::BuildStd { cargo_clippy, .. } => Cmd::new(cargo_clippy)
+            .arg("clippy")
+            .env("CARGO", Cmd::cargo_program()),
+        RustWasm::Installed => Cmd::cargo().arg("clippy"),
+    };
+    for_wasm(clippy, toolchain, root, target_dir, profile)
+        .on_failure("fix what clippy reports above for wasm32")
+}
+
+fn for_wasm(
+    cargo: Cmd,
+    toolchain: &Toolchain,
+    root: &Path,
+    target_dir: &Path,
+    profile: Profile,
+) -> Cmd {
+    let cargo = cargo
+        .args([
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            profile.cargo_profile(),
+        ])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER",
+            &toolchain.wasm_ld,
+        )
+        .env("CC_wasm32_unknown_unknown", &toolchain.clang)
+        .env("AR_wasm32_unknown_unknown", &toolchain.llvm_ar)
+        .env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            remap_flags(toolchain, root, "--remap-path-prefix="),
+        )
+        .env(
+            "CFLAGS_wasm32_unknown_unknown",
+            remap_flags(toolchain, root, "-ffile-prefix-map=").replace('\x1f', " "),
+        );
+    match &toolchain.rust {
+        // Debian's rustc-web has no prebuilt wasm32 std; build-std needs the bootstrap switch.
+        RustWasm::BuildStd { rustc, .. } => cargo
+            .env("RUSTC", rustc)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .arg("-Zbuild-std=core,alloc"),
+        RustWasm::Installed => cargo,
+    }
+}
+
+/// Where cargo leaves `lib_name`'s cdylib in `target_dir` for `profile`.
+pub fn raw_artifact(target_dir: &Path, profile: Profile, lib_name: &str) -> PathBuf {
+    target_dir
+        .join(WASM_TARGET)
+        .join(profile.cargo_profile())
+        .join(format!("{lib_name}.wasm"))
+}
+
+/// The machine-specific directories a build reads from, each with the stable name it gets in
+/// the artifacts: the tree at `root`, the cargo home (registry sources), and the sysroot's Rust
+/// source when `core` is built from it. Later entries win where they overlap, as with rustc.
+pub fn machine_paths(toolchain: &Toolchain, root: &Path) -> Vec<(PathBuf, &'static str)> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    let mut maps = Vec::new();
+    if let RustWasm::BuildStd { sysroot, .. } = &toolchain.rust {
+        maps.push((sysroot.join("lib/rustlib/src/rust"), "/rustc/src"));
+    }
+    if let Some(home) = cargo_home {
+        maps.push((home, "/cargo"));
+    }
+    maps.push((root.to_path_buf(), "/wasmext"));
+    maps
+}
+
+/// `flag` for each of [`machine_paths`], `\x1f`-separated as `CARGO_ENCODED_RUSTFLAGS` wants:
+/// the bytes of an artifact then do not depend on where the clone, the registry or the
+/// toolchain live.
+fn remap_flags(toolchain: &Toolchain, root: &Path, flag: &str) -> String {
+    machine_paths(toolchain, root)
+        .iter()
+        .map(|(from, to)| format!("{flag}{}={to}", from.display()))
+        .collect::<Vec<_>>()
+        .join("\x1f")
+}
+
+/// Runs wasm-opt unless the same input was already optimised with the same tool and flags,
+/// which keeps a no-change rebuild fast.
+fn wasm_opt(
+    toolchain: &Toolchain,
+    work_dir: &Path,
+    guest: &Guest,
+    profile: Profile,
+    version: &str,
+    input: &[u8],
+) -> Result<Vec<u8>> {
+    let mut args: Vec<OsString> = vec![profile.wasm_opt_level().into()];
+    // The features rustc and clang emit for wasm32 by default; nothing beyond them.
+    for feature in [
+        "bulk-memory",
+        "sign-ext",
+        "mutable-globals",
+        "nontrapping-float-to-int",
+        "multivalue",
+        "reference-types",
+    ] {
+        args.push(format!("--enable-{feature}").into());
+    }
+    args.extend(["--strip-debug".into(), "--strip-producers".into()]);
+
+    let mut key = Sha256::new();
+    key.update(input);
+    key.update(version.as_bytes());
+    for arg in &args {
+        key.update(arg.as_encoded_bytes());
+        key.update([0]);
+    }
+    let key = format!("{:x}", key.finalize());
+    let input_path = work_dir.join(format!("{}.{}.in.wasm", guest.name, profile.name()));
+    let output_path = work_dir.join(format!("{}.{}.opt.wasm", guest.name, profile.name()));
+    let key_path = work_dir.join(format!("{}.{}.key", guest.name, profile.name()));
+    if std::fs::read_to_string(&key_path).is_ok_and(|k| k == key) {
+        if let Ok(cached) = std::fs::read(&output_path) {
+            return Ok(cached);
+        }
+    }
+    std::fs::write(&input_path, input)?;
+    Cmd::new(&toolchain.wasm_opt)
+        .args(args)
+        .arg(&input_path)
+        .arg("-o")
+        .arg(&output_path)
+        .on_failure("wasm-opt rejected the module: see its message above")
+        .run()?;
+    std::fs::write(&key_path, key)?;
+    Ok(std::fs::read(&output_path)?)
+}
