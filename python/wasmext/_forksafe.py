@@ -48,7 +48,8 @@ INSTANCE = 6  # one instance's store and memory
 IDLE = 7  # the idle instances two-sum solvers hand on
 
 _RANKS = 8
-Lock = type(threading.RLock())
+#: The type of the locks :func:`lock` makes.
+Lock = threading.RLock
 _registry: list[weakref.WeakSet[Lock]] = [weakref.WeakSet() for _ in range(_RANKS)]
 _held: list[Lock] = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import wasmtime
 
@@ -16,14 +16,26 @@ from ._scratch import PAGE, Scratch
 from ._values import exact_int, exact_str
 from .errors import GuestMemoryError, InvalidInput, InvalidType
 
-if TYPE_CHECKING:
-    from .runtime import Guest
-
 __all__ = ["RETAINED_MEMORY", "Instance"]
 
 _U32_MAX = WASM32_MEMORY - 1
 _WASM32_PAGES = WASM32_MEMORY // PAGE
 _RAISE_THE_CAP = "; Guest(..., max_memory=N) raises the cap, None lifts it to 4 GiB"
+
+
+class Owner(Protocol):
+    """What an instance needs of its :class:`~wasmext.runtime.Guest` (which is one)."""
+
+    @property
+    def name(self) -> str:
+        """The artifact's file name, for messages."""
+
+    @property
+    def max_memory(self) -> int | None:
+        """The cap on linear memory, in bytes."""
+
+    def new_instance(self) -> Instance:
+        """Another instance of the same module."""
 
 
 class Instance:
@@ -41,12 +53,13 @@ class Instance:
 
     After a trap the instance is *poisoned*: the guest's state is unknowable, so
     every further guest call (functions, :meth:`alloc`, :meth:`reset`) raises
-    :class:`~wasmext.errors.GuestTrap`.  Its linear memory is zeroed at the trap, since
-    the trap may have struck before anything was wiped; reads still work and see zeros.
+    :class:`~wasmext.errors.GuestTrap`.  Its linear memory is discarded at the trap, since
+    the trap may have struck before anything was wiped: reads still work, and see what a
+    fresh instance holds (zeros, and the module's own data).
     ``Guest.instance()`` replaces a poisoned instance transparently.
     """
 
-    def __init__(self, guest: Guest, compiled: CompiledModule, fast: bool) -> None:
+    def __init__(self, guest: Owner, compiled: CompiledModule, fast: bool) -> None:
         """Instantiate ``compiled`` in a new store; use :meth:`Guest.instance` instead."""
         self.guest = guest
         self._compiled = compiled

@@ -345,18 +345,18 @@ def _call_body(
     args: tuple[str, int, tuple[BytesLike, ...], tuple[int, ...], bool, bool],
 ) -> tuple[int | None, bytes]:
     export, outputs, inputs, tail, sized, output_sized = args
-    args = [base] if outputs else []
+    arguments = [base] if outputs else []
     if output_sized:
-        args.append(outputs)
+        arguments.append(outputs)
     offset = outputs
     for data in inputs:
         view[offset : offset + len(data)] = data
-        args.append(base + offset)
+        arguments.append(base + offset)
         if sized:
-            args.append(len(data))
+            arguments.append(len(data))
         offset += len(data)
-    args += tail
-    status = getattr(session, export)._call_trusted(args)
+    arguments += tail
+    status = getattr(session, export)._call_trusted(arguments)
     return status, view[:outputs].tobytes()
 
 

@@ -69,12 +69,10 @@ class _Context:
 
     def __init__(self, backend: Backend | None) -> None:
         """Start with a zeroed context; subclasses then run the Monocypher ``init``."""
-        if backend is None:
-            bindings = shared_bindings()
-        else:
-            bindings = getattr(backend, "bindings", None)
-            if not isinstance(bindings, Bindings):
-                raise InvalidType(f"backend must be a Monocypher, not {type(backend).__name__}")
+        found: object = shared_bindings() if backend is None else getattr(backend, "bindings", None)
+        if not isinstance(found, Bindings):
+            raise InvalidType(f"backend must be a Monocypher, not {type(backend).__name__}")
+        bindings = found
         self._backend = backend
         self._bindings = bindings
         self._state = bytearray(self._STATE_SIZE)

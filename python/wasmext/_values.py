@@ -10,6 +10,7 @@ once, and works on the result only.
 from __future__ import annotations
 
 import operator
+from typing import SupportsIndex, cast
 
 from .errors import InvalidType
 
@@ -31,7 +32,7 @@ def exact_int(value: object, what: str) -> int:
         return value
     if isinstance(value, bool) or not hasattr(type(value), "__index__"):
         raise InvalidType(f"{what} must be an int, not {type(value).__name__}")
-    index = operator.index(value)  # type: ignore[call-overload]
+    index = operator.index(cast("SupportsIndex", value))
     # CPython 3.9 passes an int subclass returned by __index__ through unchanged.
     return index if type(index) is int else _int_of_int(index)
 

@@ -241,7 +241,10 @@ class _Lease:
     __slots__ = ("capacity", "functions", "handover", "input", "instance")
 
     def __init__(
-        self, instance: Instance, functions: dict[int, Function], handover: weakref.finalize
+        self,
+        instance: Instance,
+        functions: dict[int, Function],
+        handover: weakref.finalize[[collections.deque[Instance], Instance], TwoSum],
     ) -> None:
         self.instance = instance
         self.functions = functions
