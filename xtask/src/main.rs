@@ -38,7 +38,7 @@ tasks:
                                 build, then time the suite (python/bench/) against pure Python,
                                 native Monocypher, libsodium, hashlib, cryptography, argon2-cffi;
                                 print a table, write target/bench/report.json and a chart;
-                                --readme puts the run in README.md
+                                --readme puts the run in docs/benchmarks.md
   fuzz [--time SECS]            the property tests and fuzzers, round after round with fresh
                                 seeds, for about SECS seconds (default 300); prints the counts
   verify [PATH...]              build this checkout, then check each .wasm, wheel, guests/ dir
