@@ -5,9 +5,9 @@ Run by hand (after ``cargo xtask build`` and installing the wheel into the venv)
     target/venv/bin/python python/bench --out target/bench --profiles target/bench/profiles
 
 It prints a table, writes ``report.json`` (times, ratios, targets, machine and versions),
-``ratios.png`` and ``summary.md`` (the README's section) into ``--out``.  Exit status 0 even
-when a target is missed (that is a finding, reported); 1 when a contender computed a wrong
-result (then its timing would mean nothing); 2 for bad arguments.
+``ratios.png`` and ``summary.md`` (docs/benchmarks.md's section) into ``--out``.  Exit
+status 0 even when a target is missed (that is a finding, reported); 1 when a contender
+computed a wrong result (then its timing would mean nothing); 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--filter", help='only cases whose "group: name" contains this')
     parser.add_argument(
         "--readme-charts",
-        default="python/bench/results",
-        help="where the README finds the charts (relative to the repository root)",
+        default="../python/bench/results",
+        help="where docs/benchmarks.md finds the charts (relative to docs/)",
     )
     return parser.parse_args(argv)
 

@@ -1,4 +1,4 @@
-"""The run's outputs: ``report.json``, the terminal table and the README's Markdown section."""
+"""The run's outputs: ``report.json``, the terminal table and docs/benchmarks.md's section."""
 
 from __future__ import annotations
 
@@ -176,7 +176,7 @@ def markdown(
     evaluated: Evaluated,
     chart_links: Sequence[str],
 ) -> str:
-    """The README's benchmark section for this run."""
+    """docs/benchmarks.md's benchmark section for this run."""
     machine = report["machine"]
     settings = report["settings"]
     assert isinstance(machine, dict)

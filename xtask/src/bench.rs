@@ -1,11 +1,12 @@
 //! `cargo xtask bench`: the benchmark suite of `python/bench/`, run against the freshly built
-//! wheel and against both build profiles of Monocypher; `--readme` publishes the run.
+//! wheel and against both build profiles of Monocypher; `--readme` publishes the run in
+//! docs/benchmarks.md.
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::bench_suite::{self, Options, README_CHARTS};
+use crate::bench_suite::{self, Options, BENCH_DOC, CHARTS_FROM_DOC, README_CHARTS};
 use crate::cli::Args;
 use crate::compile;
 use crate::fsx::write_if_changed;
@@ -35,7 +36,7 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Copies the run's charts to their committed place and rewrites the README's benchmark
+/// Copies the run's charts to their committed place and rewrites BENCH_DOC's benchmark
 /// section with the run's summary.
 fn publish_in_readme(out: &Path) -> Result<()> {
     let root = project_root();
@@ -50,25 +51,27 @@ fn publish_in_readme(out: &Path) -> Result<()> {
             write_if_changed(&charts.join(chart.file_name().unwrap_or_default()), &bytes)?;
         }
     }
+    let readme_path = root.join(BENCH_DOC);
+    let doc_dir = readme_path.parent().unwrap_or(&root);
     for link in image_links(&summary) {
-        if !root.join(link).is_file() {
+        if !doc_dir.join(link).is_file() {
             bail!("the benchmark summary shows {link}, but the run made no such chart");
         }
     }
-    let readme_path = root.join("README.md");
-    let readme = std::fs::read_to_string(&readme_path)?;
+    let readme = std::fs::read_to_string(&readme_path)
+        .with_context(|| format!("reading {}", readme_path.display()))?;
     write_if_changed(&readme_path, splice(&readme, &summary)?.as_bytes())?;
-    eprintln!("README.md: the benchmark section now shows this run; charts in {README_CHARTS}/");
+    eprintln!("{BENCH_DOC}: the benchmark section now shows this run; charts in {README_CHARTS}/");
     Ok(())
 }
 
 /// `readme` with everything between the benchmark markers replaced by `region`.
 fn splice(readme: &str, region: &str) -> Result<String> {
     let (Some(begin), Some(end)) = (readme.find(README_BEGIN), readme.find(README_END)) else {
-        bail!("README.md needs the markers {README_BEGIN} and {README_END} around its benchmark section");
+        bail!("{BENCH_DOC} needs the markers {README_BEGIN} and {README_END} around its benchmark section");
     };
     if end < begin {
-        bail!("README.md has {README_END} before {README_BEGIN}");
+        bail!("{BENCH_DOC} has {README_END} before {README_BEGIN}");
     }
     let head = &readme[..begin + README_BEGIN.len()];
     Ok(format!("{head}\n{}\n{}", region.trim(), &readme[end..]))
@@ -117,10 +120,23 @@ mod tests {
         );
     }
 
-    /// The README's benchmark section exists, so `--readme` has somewhere to write.
+    /// BENCH_DOC's benchmark section exists, so `--readme` has somewhere to write, and the
+    /// chart it links to is where `--readme` puts it.
     #[test]
     fn readme_has_the_markers() {
-        let readme = std::fs::read_to_string(project_root().join("README.md")).unwrap();
+        let readme = std::fs::read_to_string(project_root().join(BENCH_DOC)).unwrap();
         splice(&readme, "").unwrap();
+        let doc_dir = project_root().join(BENCH_DOC);
+        let doc_dir = doc_dir.parent().unwrap();
+        assert_eq!(
+            doc_dir.join(CHARTS_FROM_DOC),
+            doc_dir.join("..").join(README_CHARTS)
+        );
+        for link in image_links(&readme) {
+            assert!(
+                doc_dir.join(link).is_file(),
+                "{BENCH_DOC} shows {link}, which is missing"
+            );
+        }
     }
 }

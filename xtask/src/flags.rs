@@ -71,7 +71,7 @@ pub static BENCH: Task = Task {
         "build, then time the suite (python/bench/) against pure Python,",
         "native Monocypher, libsodium, hashlib, cryptography, argon2-cffi;",
         "print a table, write target/bench/report.json and a chart;",
-        "--readme puts the run in README.md",
+        "--readme puts the run in docs/benchmarks.md",
     ],
     positional: None,
     flags: &[
@@ -88,7 +88,7 @@ pub static BENCH: Task = Task {
         Flag {
             name: "readme",
             value: None,
-            help: "publish the (full) run in README.md",
+            help: "publish the (full) run in docs/benchmarks.md",
         },
     ],
 };

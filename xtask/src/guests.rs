@@ -20,7 +20,7 @@ pub enum Profile {
 
 impl Profile {
     /// For guests that don't declare one: small artifacts, unless a guest's measurements say
-    /// speed is worth the bytes (see the README's "Build profiles").
+    /// speed is worth the bytes (see docs/building.md, "Build profiles").
     pub const DEFAULT: Profile = Profile::Size;
 
     pub fn parse(name: &str) -> Result<Self> {

@@ -40,7 +40,7 @@ pub fn run(args: &Args) -> Result<()> {
     eprintln!("added `mod guest_{name};` to host-test/tests/all/main.rs");
     eprintln!(
         "\nnext: `cargo xtask build --guest {name}`, then `cargo xtask test`; \
-         README.md (\"Writing a new guest\") explains the ABI choices"
+         docs/writing-a-guest.md explains the ABI choices"
     );
     Ok(())
 }
@@ -127,11 +127,12 @@ mod tests {
         );
     }
 
-    /// The guide's snippets that carry a file path in their first line are the scaffold's files
-    /// for `mine`, verbatim: the README can't drift from what `cargo xtask new` writes.
+    /// The snippets of README.md and docs/*.md that carry a file path in their first line are
+    /// the scaffold's files for `mine`, verbatim: the docs can't drift from what
+    /// `cargo xtask new` writes.
     #[test]
     fn readme_snippets_are_the_scaffold() {
-        let readme = std::fs::read_to_string(project_root().join("README.md")).unwrap();
+        let readme = markdown_docs();
         let mut rendered = render("mine", Lang::Rust);
         rendered.extend(render("mine", Lang::C));
         let mut checked = 0;
@@ -151,14 +152,14 @@ mod tests {
                     let task = line.split_whitespace().nth(2).unwrap_or_default();
                     assert!(
                         crate::flags::find(task).is_some(),
-                        "README.md runs `{line}`, but xtask has no task `{task}`"
+                        "the docs run `{line}`, but xtask has no task `{task}`"
                     );
                 }
             }
             let Some(path) = path.filter(|p| rendered.iter().any(|(file, _)| file == p)) else {
                 assert!(
                     !matches!(lang, "rust" | "toml" | "c"),
-                    "a ```{lang} block of README.md is not a scaffold file:\n{block}"
+                    "a ```{lang} block of the docs is not a scaffold file:\n{block}"
                 );
                 continue;
             };
@@ -168,14 +169,29 @@ mod tests {
                 .any(|(file, text)| file == path && text.contains(body));
             assert!(
                 found,
-                "README.md's snippet for {path} differs from the scaffold:\n{body}"
+                "the docs' snippet for {path} differs from the scaffold:\n{body}"
             );
             checked += 1;
         }
         assert!(
             checked >= 4,
-            "only {checked} scaffold snippets in README.md"
+            "only {checked} scaffold snippets in README.md and docs/"
         );
+    }
+
+    /// README.md, then every docs/*.md in name order, one after the other.
+    fn markdown_docs() -> String {
+        let root = project_root();
+        let mut paths: Vec<_> = std::fs::read_dir(root.join("docs"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+            .collect();
+        paths.sort();
+        std::iter::once(root.join("README.md"))
+            .chain(paths)
+            .map(|path| std::fs::read_to_string(path).unwrap())
+            .collect()
     }
 
     /// Fenced blocks as (language, text).

@@ -2,16 +2,8 @@
 //! scalar arguments, where `crypto_aead_lock` takes eight. For a small box, passing and checking
 //! arguments costs the host as much as the encryption, so the Python host uses these two.
 //!
-//! The block, at `block` in linear memory:
-//!
-//! | offset         | bytes       | what                                                  |
-//! |----------------|-------------|-------------------------------------------------------|
-//! | 0              | 32          | key                                                   |
-//! | 32             | 24          | nonce (XChaCha20)                                     |
-//! | 56             | 8           | unused                                                |
-//! | 64             | 16          | MAC: written by lock, read by unlock                  |
-//! | 80             | `text_size` | text: plain in, cipher out (lock), the reverse (unlock) |
-//! | 80 + text_size | `ad_size`   | additional data                                       |
+//! The block holds the key, nonce, MAC, text and additional data at the offsets below; its
+//! table is in `docs/abi.md` ("monocypher", "One AEAD box in one call").
 //!
 //! `aead_lock_packed(block, text_size, ad_size) -> i32` and
 //! `aead_unlock_packed(block, text_size, ad_size) -> i32` return 0, [`FORGED`] (unlock: the
