@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::bench_suite::{self, Options, BENCH_DOC, CHARTS_FROM_DOC, README_CHARTS};
+use crate::bench_suite::{self, Options, BENCH_DOC, README_CHARTS};
 use crate::cli::Args;
 use crate::compile;
 use crate::fsx::write_if_changed;
@@ -92,6 +92,7 @@ fn image_links(markdown: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench_suite::CHARTS_FROM_DOC;
 
     #[test]
     fn splice_replaces_only_the_region() {
