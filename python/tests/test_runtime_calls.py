@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
+import wasmtime
 from conftest import ARENA, CallPath, module
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +26,35 @@ def test_fast_path_available_with_tested_wasmtime() -> None:
     major = int(_fastcall.WASMTIME_VERSION.split(".")[0])
     if major in _fastcall.TESTED_MAJOR_VERSIONS:
         assert _fastcall.AVAILABLE, _fastcall.REASON
+
+
+def test_an_untested_wasmtime_gets_the_fast_path_only_through_the_self_test(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not _fastcall.AVAILABLE:
+        pytest.skip(_fastcall.REASON)
+    monkeypatch.setattr(_fastcall, "TESTED_MAJOR_VERSIONS", frozenset({0}))
+    api, reason = _fastcall._probe()
+    assert api is not None, reason
+    assert "self-test passed" in reason
+
+    # A layout it does not know: results that come back from the wrong place.
+    real = _fastcall.FastApi.prepared_call
+
+    def shifted(self: _fastcall.FastApi, context: int, func: int, values: int, *rest: int) -> Any:
+        return real(self, context, func, values + 8, *rest)
+
+    monkeypatch.setattr(_fastcall.FastApi, "prepared_call", shifted)
+    api, reason = _fastcall._probe()
+    assert api is None
+    assert "self-test failed" in reason, reason
+
+    # A field it relies on has gone: refused before anything runs.
+    monkeypatch.setattr(_fastcall.FastApi, "prepared_call", real)
+    monkeypatch.setattr(wasmtime.Memory, "__annotations__", {})
+    api, reason = _fastcall._probe()
+    assert api is None
+    assert "no _memory field" in reason, reason
 
 
 def test_public_api_env_var_forces_public_path(monkeypatch: pytest.MonkeyPatch) -> None:

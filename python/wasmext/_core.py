@@ -113,7 +113,8 @@ class Core:
         assert isinstance(memory, wasmtime.Memory)
         self.memory = memory
         if fast:
-            self.memory_address = api.memory_address(memory)
+            assert _fastcall.api is not None
+            self.memory_address = _fastcall.api.memory_address(memory)
         #: Set before every guest call: the next memory access re-reads base and size.
         self.memory_stale = True
         self.base = 0

@@ -5,8 +5,10 @@ into a boxed ``wasmtime_val_t`` and uses the checked call: tens of microseconds 
 call.  ``wasmtime_func_call_unchecked`` with a prepared ``wasmtime_val_raw_t`` array
 costs about one.  Those are private details of wasmtime-py, so this module only
 enables itself for wasmtime-py versions we have tested and only after checking the
-layout assumptions below; anything else leaves :data:`AVAILABLE` false and the
-runtime uses wasmtime-py's public API instead.
+layout assumptions below. On a wasmtime-py major the suite has not run on, a self-test then
+drives every entry point through a tiny module and compares with the public API. Anything
+amiss leaves :data:`AVAILABLE` false, :data:`REASON` says why, and the runtime uses
+wasmtime-py's public API instead.
 
 The entry points take plain addresses, never wasmtime-py's ctypes structures. The hot
 one, ``wasmtime_func_call_unchecked``, is bound once per exported function with all five
@@ -35,8 +37,9 @@ __all__ = [
     "public_api_forced",
 ]
 
-#: wasmtime-py major versions whose private C bindings this module was tested with.
-TESTED_MAJOR_VERSIONS = frozenset({48, 49, 50})
+#: wasmtime-py majors the whole suite passed on with the fast path (``cargo xtask compat``).
+#: Another version gets the fast path only if the structural checks and the self-test pass.
+TESTED_MAJOR_VERSIONS = frozenset({48, 49, 50, 51})
 
 #: Size of one ``wasmtime_val_raw_t`` (a union that includes a v128).
 RAW_SLOT_BYTES = 16
@@ -156,13 +159,65 @@ class FastApi:
         return str(wasmtime.WasmtimeError._from_ptr(pointer))
 
 
-def _probe() -> tuple[FastApi | None, str]:
-    try:
-        major = int(WASMTIME_VERSION.split(".")[0])
-    except ValueError:
-        return None, f"cannot parse the wasmtime version {WASMTIME_VERSION!r}"
-    if major not in TESTED_MAJOR_VERSIONS:
-        return None, f"wasmtime {WASMTIME_VERSION} is not a version the fast path was tested with"
+# What the self-test runs: arguments and results of both widths, a trap, and memory.
+_SELF_TEST_WAT = """
+(module
+  (memory (export "memory") 1)
+  (func (export "widen") (param i32 i64) (result i64)
+    (i64.add (i64.extend_i32_u (local.get 0)) (local.get 1)))
+  (func (export "less") (param i32) (result i32) (i32.sub (local.get 0) (i32.const 1)))
+  (func (export "boom") unreachable))
+"""
+
+
+def _self_test(api: FastApi) -> str | None:
+    """Drive every entry point the fast path uses; ``None`` if all agree with the public API."""
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    module = wasmtime.Module(engine, bytes(wasmtime.wat2wasm(_SELF_TEST_WAT)))
+    instance = wasmtime.Instance(store, module, [])
+    context = api.context_address(store)
+    trap = ctypes.c_void_p()
+    raw = (api.raw_value_type * 2)()
+    wide = (ctypes.c_int64 * 4).from_buffer(raw)
+    narrow = (ctypes.c_int32 * 8).from_buffer(raw)
+
+    def call(name: str) -> int | None:
+        func = api.export(store, instance, name)
+        if not isinstance(func, wasmtime.Func):
+            raise TypeError(f"export {name!r} did not come back as a function")
+        invoke = api.prepared_call(
+            context, api.func_address(func), ctypes.addressof(raw), 2, ctypes.addressof(trap)
+        )
+        return invoke()
+
+    wide[0], wide[2] = 0xFFFF_FFFF, 1 << 40
+    if call("widen") or trap.value or wide[0] != (1 << 40) + 0xFFFF_FFFF:
+        return f"an i32 and an i64 argument gave {wide[0]}"
+    wide[0] = 0
+    if call("less") or trap.value or narrow[0] != -1:
+        return f"an i32 result came back as {narrow[0]}"
+    error = call("boom")
+    if error:
+        api.error_message(error)
+    if not trap.value:
+        return "a trap was not reported"
+    message = api.trap_message(trap.value)
+    if "unreachable" not in message:
+        return f"a trap's message reads {message!r}"
+    memory = api.export(store, instance, "memory")
+    if not isinstance(memory, wasmtime.Memory):
+        return "the memory export did not come back as a memory"
+    address = api.memory_address(memory)
+    size = api.memory_data_size(context, address)
+    base = api.memory_data(context, address)
+    if size != memory.data_len(store) or base != ctypes.addressof(memory.data_ptr(store).contents):
+        return "linear memory's address or size disagrees with the public API"
+    return None
+
+
+def _structure() -> tuple[FastApi | None, str]:
+    """The C entry points, if wasmtime-py's private bindings have the shape they rely on."""
     try:
         from wasmtime import _bindings
         from wasmtime import _ffi as ffi
@@ -185,6 +240,27 @@ def _probe() -> tuple[FastApi | None, str]:
         return FastApi(ffi), "enabled"
     except (ImportError, AttributeError, TypeError, ValueError, OSError) as error:
         return None, f"wasmtime's C bindings are not as expected: {error}"
+
+
+def _probe() -> tuple[FastApi | None, str]:
+    try:
+        major = int(WASMTIME_VERSION.split(".")[0])
+    except ValueError:
+        return None, f"cannot parse the wasmtime version {WASMTIME_VERSION!r}"
+    found, reason = _structure()
+    if found is None or major in TESTED_MAJOR_VERSIONS:
+        return found, reason
+    tested = f"{min(TESTED_MAJOR_VERSIONS)} to {max(TESTED_MAJOR_VERSIONS)}"
+    try:
+        problem = _self_test(found)
+    except Exception as error:  # any failure of an untested layout means: not this path
+        problem = f"{type(error).__name__}: {error}"
+    if problem is not None:
+        return None, (
+            f"wasmtime {WASMTIME_VERSION} is not a version the fast path was tested with "
+            f"({tested}), and its self-test failed: {problem}"
+        )
+    return found, f"enabled: wasmtime {WASMTIME_VERSION} is untested ({tested}); self-test passed"
 
 
 api, REASON = _probe()

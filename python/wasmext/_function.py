@@ -179,8 +179,8 @@ class _FastFunction(Function):
                 raise core.fail_fast(self.name, error)
         mask = self._mask
         if mask == 0xFFFF_FFFF:
-            return self._r32[0]  # type: ignore[no-any-return]
-        return self._slots[0] if mask else None  # type: ignore[no-any-return]
+            return self._r32[0]
+        return self._slots[0] if mask else None
 
 
 class _PublicFunction(Function):

@@ -162,7 +162,7 @@ class Instance:
                 f"(memory is {self.memory_size} bytes, max_memory={cap}{hint})"
             )
         self._allocated += n
-        return pointer  # type: ignore[return-value]
+        return pointer
 
     def reset(self) -> None:
         """Zero everything allocated since the last reset and rewind the arena."""

@@ -117,8 +117,8 @@ def validate(module: wasmtime.Module, name: str) -> dict[str, Signature]:
         wanted = Signature(params, results)
         found_signature = functions.get(required)
         if found_signature is None:
-            found = exports.get(required)
-            what = "missing" if found is None else f"a {_describe(found)}, not a function"
+            other = exports.get(required)
+            what = "missing" if other is None else f"a {_describe(other)}, not a function"
             problems.append(f"export '{required}' {wanted} is {what}")
         elif found_signature != wanted:
             problems.append(f"export '{required}' must be {wanted}, found {found_signature}")

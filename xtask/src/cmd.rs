@@ -94,6 +94,14 @@ impl Cmd {
         self.check(status)
     }
 
+    /// Runs with inherited stdio and says whether it exited 0: for a program whose failure is a
+    /// result to report (a test run in a matrix), not an error. Not starting is still an error.
+    pub fn passes(mut self) -> Result<bool> {
+        self.prepare()?;
+        let child = self.command.spawn();
+        Ok(self.wait(child)?.success())
+    }
+
     /// Runs and returns stdout (trimmed); stderr still reaches the user.
     pub fn read(mut self) -> Result<String> {
         self.prepare()?;

@@ -57,7 +57,7 @@ pub static NEW: Task = Task {
 pub static TEST: Task = Task {
     name: "test",
     about: &[
-        "fmt, clippy (host and wasm32) and ruff, unit tests, build,",
+        "fmt, clippy (host and wasm32), ruff and mypy, unit tests, build,",
         "reproducibility, host tests, Python tests (with short fuzz runs),",
         "a quick benchmark run",
     ],
@@ -123,7 +123,18 @@ pub static VERIFY: Task = Task {
 };
 
 /// In the order the overview lists them.
-pub static TASKS: &[&Task] = &[&SETUP, &BUILD, &NEW, &TEST, &BENCH, &FUZZ, &VERIFY];
+pub static COMPAT: Task = Task {
+    name: "compat",
+    about: &[
+        "the Python suite on every wasmtime-py major from 48 on and on the",
+        "oldest and newest CPython here, each in target/compat/; prints a",
+        "table, and checks pyproject.toml declares exactly the majors that pass",
+    ],
+    positional: None,
+    flags: &[],
+};
+
+pub static TASKS: &[&Task] = &[&SETUP, &BUILD, &NEW, &TEST, &BENCH, &FUZZ, &VERIFY, &COMPAT];
 
 pub fn find(name: &str) -> Option<&'static Task> {
     TASKS.iter().copied().find(|task| task.name == name)

@@ -7,7 +7,7 @@
 //! - the pipelines: `compile`, `publish`, and the checks and runs tasks share (`repro`,
 //!   `provenance`, `scaffold`, `bench_suite`);
 //! - the tasks, one module each with a `run`: `setup`, `build`, `new`, `test`, `bench`, `fuzz`,
-//!   `verify`.
+//!   `verify`, `compat`.
 
 // leaves
 mod apt;
@@ -38,6 +38,7 @@ mod scaffold;
 // the tasks
 mod bench;
 mod build;
+mod compat;
 mod fuzz;
 mod new;
 mod setup;
@@ -75,6 +76,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(&args),
         "fuzz" => fuzz::run(&args),
         "verify" => verify::run(&args),
+        "compat" => compat::run(&args),
         other => unreachable!("flags.rs declares `{other}`, which main.rs does not run"),
     });
     match result {

@@ -1,6 +1,6 @@
 //! The project's Python virtual environment (`target/venv`) for the Python tests and benchmarks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -21,7 +21,12 @@ pub fn venv_dir() -> PathBuf {
 }
 
 pub fn venv_bin(tool: &str) -> PathBuf {
-    venv_dir().join("bin").join(tool)
+    bin_in(&venv_dir(), tool)
+}
+
+/// A program of the virtual environment at `venv`.
+pub fn bin_in(venv: &Path, tool: &str) -> PathBuf {
+    venv.join("bin").join(tool)
 }
 
 fn requirements() -> Vec<PathBuf> {
@@ -99,7 +104,12 @@ pub fn install_wheel() -> Result<()> {
 /// installed wheel and not the source tree, and with a skip for a missing artifact turned
 /// into a failure (the caller has just built them).
 pub fn pytest() -> Cmd {
-    Cmd::new(venv_bin("python"))
+    pytest_in(&venv_dir())
+}
+
+/// [`pytest`] with the virtual environment at `venv`.
+pub fn pytest_in(venv: &Path) -> Cmd {
+    Cmd::new(bin_in(venv, "python"))
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .current_dir(package_dir().join("tests"))
         .env("WASMEXT_REQUIRE_GUESTS", "1")
@@ -107,7 +117,12 @@ pub fn pytest() -> Cmd {
 
 /// `pip install` in the project's venv, quiet and without the self-update nag.
 pub fn pip_install() -> Cmd {
-    Cmd::new(venv_bin("python")).args([
+    pip_install_in(&venv_dir())
+}
+
+/// `pip install` in the virtual environment at `venv`.
+pub fn pip_install_in(venv: &Path) -> Cmd {
+    Cmd::new(bin_in(venv, "python")).args([
         "-m",
         "pip",
         "install",

@@ -76,7 +76,7 @@ pub fn run(_: &Args) -> Result<()> {
     Ok(())
 }
 
-/// rustfmt and ruff, then clippy on the host and on wasm32: the code under
+/// rustfmt, ruff and mypy, then clippy on the host and on wasm32: the code under
 /// `cfg(target_arch = "wasm32")` (export shims, the SDK's arena and allocator) exists only there.
 fn lint(
     toolchain: &Toolchain,
@@ -96,6 +96,12 @@ fn lint(
             .run()?;
         Cmd::new(&ruff)
             .args(["format", "--check", "--no-cache"])
+            .current_dir(package)
+            .run()?;
+        // The package's own types, strictly (the settings are in pyproject.toml).
+        Cmd::new(python::venv_bin("python"))
+            .args(["-m", "mypy", "wasmext", "--cache-dir"])
+            .arg(root.join("target/mypy"))
             .current_dir(package)
             .run()?;
     }
