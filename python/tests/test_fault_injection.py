@@ -285,6 +285,9 @@ def test_an_exception_at_every_point(name: str, call_path: CallPath) -> None:
     path = GUESTS_DIR / f"{scenario.artifact}.wasm"
     fast = call_path == "fast"
 
+    # Held for the whole test: every run then finds the module loaded in this process (a
+    # cold run still instantiates afresh), so each run goes through the same points.
+    loaded = Guest(path, fast_calls=fast).load()
     counting = _Fault()
     guest = Guest(path, fast_calls=fast)
     if not scenario.cold:
@@ -319,4 +322,5 @@ def test_an_exception_at_every_point(name: str, call_path: CallPath) -> None:
         except AssertionError as error:
             raise AssertionError(f"after a fault at {fault.where}: {error}") from None
     assert injected > counting.points // 2, f"only {injected} of {counting.points} points hit"
+    assert loaded.origin is not None
     tally("faults injected", f"every point: {name}", injected)
