@@ -126,9 +126,10 @@ def _verify_paths(paths: list[str]) -> int:
         failed = sum(1 for line in report.lines if not line.startswith("ok"))
         checks = len(report.lines)
         if failed:
-            _fail(f"verify: {failed} of {checks} check(s) failed in {path}")
+            summary = f"verify: {failed} of {checks} check(s) failed in {path}"
         else:
-            print(f"verify: {checks} check(s), all match {MANIFEST} in {path}", file=sys.stderr)
+            summary = f"verify: {checks} check(s), all match {MANIFEST} in {path}"
+        print(summary, file=sys.stderr)
         status = max(status, report.status)
     return status
 
