@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, SupportsIndex
 
 import wasmtime
 
@@ -44,6 +44,8 @@ class Function:
     Handles are cheap to keep and fast to call; get them once with
     :meth:`Instance.function` and reuse them.  A call on an instance that trapped
     raises :class:`~wasmext.errors.GuestTrap`.
+
+    A handle cannot be pickled or copied: it belongs to its instance (see :class:`Instance`).
     """
 
     __slots__ = ("_bounds", "_core", "_mask", "name", "signature")
@@ -87,6 +89,14 @@ class Function:
         """Like calling the function, but return the result as an unsigned int."""
         result = self(*args)
         return None if result is None else result & self._mask
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        # Also what copy.copy and copy.deepcopy call.
+        raise InvalidType(
+            f"a Function ({self._core.name}.{self.name}) cannot be pickled or copied: it calls "
+            "into a live instance of this process; send the Guest (it pickles) and the name, "
+            f"and call guest.instance().function({self.name!r}) there"
+        )
 
     def __repr__(self) -> str:
         """Show the export and its signature."""

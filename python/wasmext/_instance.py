@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import NoReturn, Protocol, SupportsIndex
 
 import wasmtime
 
@@ -57,6 +57,10 @@ class Instance:
     the trap may have struck before anything was wiped: reads still work, and see what a
     fresh instance holds (zeros, and the module's own data).
     ``Guest.instance()`` replaces a poisoned instance transparently.
+
+    An instance cannot be pickled or copied (``copy``, ``pickle``): it is live state of this
+    process, and its memory may hold secrets. Send its guest (a :class:`Guest` pickles) and
+    take ``guest.instance()`` on the other side.
     """
 
     def __init__(self, guest: Owner, compiled: CompiledModule, fast: bool) -> None:
@@ -286,6 +290,14 @@ class Instance:
                 raise GuestMemoryError(
                     f"{self.guest.name}: cannot grow memory by {pages} pages: {error}"
                 ) from None
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        # Also what copy.copy and copy.deepcopy call: a copy would share the wasmtime store.
+        raise InvalidType(
+            f"an Instance of {self.guest.name} cannot be pickled or copied: it is a live "
+            "wasmtime store of this process, and its linear memory may hold secrets; send "
+            "its Guest (instance.guest pickles) and call .instance() on it there"
+        )
 
     def __repr__(self) -> str:
         """Identify the guest and the call path."""

@@ -24,12 +24,20 @@ Lifetime and wiping
     close it (or use ``with``) when the key must go. Bytes objects the interpreter creates
     along the way (arguments, results) are immutable and outside any library's control; the
     context itself comes back from the guest straight into the object's ``bytearray``.
+
+Pickling and copying
+    The objects refuse ``pickle``, ``copy.copy`` and ``copy.deepcopy`` with
+    :class:`~wasmext.errors.InvalidType`: a pickle would carry the secret context out of the
+    object (to another process, a file, a log), where nothing wipes it. A hash's own
+    ``copy()`` makes an in-process copy; Poly1305 and AEAD streams have none, since a copy
+    would authenticate or encrypt two messages under one key. Send the data to the process
+    that holds the object instead.
 """
 
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Callable, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Callable, ClassVar, Literal, NoReturn, SupportsIndex, TypeVar
 
 from . import _forksafe
 from ._monocypher_args import BytesLike, buffer, fixed
@@ -66,6 +74,9 @@ class _Context:
     """A Monocypher context kept outside linear memory (see the module docstring)."""
 
     _STATE_SIZE: ClassVar[int]
+    #: What the context holds, and what to do instead of pickling: the refusal's message.
+    _SECRET: ClassVar[str] = "a key"
+    _INSTEAD: ClassVar[str] = "send the data to the process that holds the object instead"
 
     def __init__(self, backend: Backend | None) -> None:
         """Start with a zeroed context; subclasses then run the Monocypher ``init``."""
@@ -98,6 +109,13 @@ class _Context:
                 f"this {type(self).__name__} is in the middle of an update on this thread "
                 "(a signal handler or __del__ used it): use another object there"
             )
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        # Also what copy.copy and copy.deepcopy call: see "Pickling and copying" above.
+        raise InvalidType(
+            f"{type(self).__name__} objects cannot be pickled or copied by copy/pickle: their "
+            f"context holds {self._SECRET}, which must not leave the object; {self._INSTEAD}"
+        )
 
     def __enter__(self: _Self) -> _Self:
         """Return self; the ``with`` block closes (wipes) the object on exit."""
@@ -161,6 +179,11 @@ class _Hash(_Context):
     name: str
     digest_size: int
     block_size = 128
+    _SECRET = "the state of everything fed so far (and any key)"
+    _INSTEAD = (
+        "use its copy() method for a copy in this process, or send the data to the process "
+        "that hashes it"
+    )
     _UPDATE: ClassVar[str]
     _FINAL: ClassVar[str]
 
@@ -283,6 +306,11 @@ class Poly1305(_Context):
 
     digest_size = 16
     _STATE_SIZE = POLY1305_CTX_SIZE
+    _SECRET = "the one-time key"
+    _INSTEAD = (
+        "a copy would authenticate two messages under one one-time key; feed the message to "
+        "this object, in its process, instead"
+    )
 
     def __init__(self, key: BytesLike, *, backend: Backend | None = None) -> None:
         """Start a MAC under the 32-byte one-time ``key``."""
@@ -326,6 +354,11 @@ class AeadContext(_Context):
     """
 
     _STATE_SIZE = AEAD_CTX_SIZE
+    _SECRET = "the stream's current key"
+    _INSTEAD = (
+        "a copy would encrypt two messages under one key and nonce; run the stream in one "
+        "process and send the (mac, ciphertext) pairs instead"
+    )
 
     def __init__(
         self,

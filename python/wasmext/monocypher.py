@@ -59,7 +59,7 @@ Incremental objects
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._monocypher_args import BytesLike
 from ._monocypher_bindings import Bindings
@@ -158,6 +158,12 @@ class Monocypher(Hashing, Ciphers, Curves):
     has its own); pass the object as ``backend=`` to the incremental classes to run them on
     this guest too.
 
+    An object pickles (and copies) as a fresh ``Monocypher`` of the same guest (``None``
+    stays the bundled default): no instance, memory or secret crosses, so
+    ``ProcessPoolExecutor``, Dask or Ray can send it, or its bound methods, to a worker.
+    The module-level functions are bound methods of a module-level object, which pickles
+    as a reference to that object in the receiving process.
+
     """
 
     generate_key = staticmethod(generate_key)
@@ -166,6 +172,13 @@ class Monocypher(Hashing, Ciphers, Curves):
     def __init__(self, guest: Guest | None = None) -> None:
         """Run on ``guest`` (default: the bundled artifact, loaded on first use)."""
         self._bindings = Bindings(guest)
+        self._guest = guest  # what a pickle sends: None stays "the bundled one, there"
+
+    def __reduce__(self) -> str | tuple[Any, tuple[object, ...]]:
+        """Pickle as the guest (see the class docstring); the module's own object by name."""
+        if self is _default:
+            return "_default"
+        return type(self), (self._guest,)
 
     @property
     def guest(self) -> Guest:

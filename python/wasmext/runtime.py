@@ -29,7 +29,7 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from . import _fastcall, _forksafe, _module
 from ._cache import ModuleCache, default_cache_dir
@@ -37,7 +37,7 @@ from ._function import Function
 from ._instance import RETAINED_MEMORY, Instance
 from ._module import Origin, Signature
 from ._values import exact_int, exact_str
-from .errors import InvalidInput, InvalidType
+from .errors import InvalidInput, InvalidModule, InvalidType
 
 __all__ = [
     "DEFAULT_MAX_MEMORY",
@@ -84,6 +84,17 @@ class Guest:
 
     Loading raises :class:`~wasmext.errors.InvalidModule` for malformed bytes or a
     module that lacks ``memory``, ``bump_alloc: (i32) -> i32`` or ``bump_reset: () -> ()``.
+
+    Pickling (what ``ProcessPoolExecutor``, Dask and Ray do to send it to a worker) keeps
+    the source and the sha256 of the bytes this guest loaded, never compiled code or an
+    instance: a guest from :func:`bundled` comes back as the receiving process's
+    ``bundled(name)``, a guest from a file as that (absolute) path read again, and a guest
+    from bytes carries its bytes. Unpickling raises
+    :class:`~wasmext.errors.InvalidModule`, naming both hashes, if the file (or the
+    bundled artifact) there has other bytes: a different module never runs in its place.
+    ``max_memory``, ``cache`` (``True`` meaning the receiver's own default directory) and
+    the ``fast_calls`` argument come along; the module loads there from the disk cache, or
+    compiles. A guest is immutable, so ``copy.copy`` and ``copy.deepcopy`` return it as is.
     """
 
     def __init__(
@@ -95,6 +106,10 @@ class Guest:
         fast_calls: bool | None = None,
     ) -> None:
         """Read ``source`` now; compile on first use."""
+        # Where a pickle says the bytes come from (see the class docstring): absolute,
+        # since the unpickling process may run in another directory.
+        self._path: str | None = None
+        self._bundled_name: str | None = None  # set by bundled()
         if isinstance(source, (bytes, bytearray, memoryview)):
             self._wasm = bytes(source)
             self._name = "<bytes>"
@@ -102,6 +117,7 @@ class Guest:
             path = Path(source)
             self._wasm = path.read_bytes()
             self._name = path.name
+            self._path = os.path.abspath(path)
         else:
             raise InvalidType(f"source must be a path or bytes, not {type(source).__name__}")
         if max_memory is not None:
@@ -111,12 +127,18 @@ class Guest:
         self._max_memory = max_memory
         if cache is True:
             self._cache: ModuleCache | None = ModuleCache(default_cache_dir())
+            self._cache_setting: bool | str = True  # the receiver's default, when pickled
         elif cache is False or cache is None:
             self._cache = None
+            self._cache_setting = False
         elif isinstance(cache, (str, os.PathLike)):
             self._cache = ModuleCache(Path(cache))
+            self._cache_setting = os.path.abspath(cache)
         else:
             raise InvalidType(f"cache must be a bool or a directory, not {type(cache).__name__}")
+        # The argument, not its outcome: the receiver of a pickle decides by its own wasmtime
+        # and environment whether the fast path is there.
+        self._fast_calls = fast_calls
         wanted = fast_calls if fast_calls is not None else not _fastcall.public_api_forced()
         self._fast = bool(wanted) and _fastcall.AVAILABLE
         self._sha256 = hashlib.sha256(self._wasm).hexdigest()
@@ -193,10 +215,63 @@ class Guest:
                     self._compiled = compiled
         return compiled
 
+    def __reduce__(self) -> tuple[Any, tuple[object, ...]]:
+        """Pickle as the source and the sha256 of its bytes (see the class docstring)."""
+        source: str | bytes
+        if self._bundled_name is not None:
+            kind, source = "bundled", self._bundled_name
+        elif self._path is not None:
+            kind, source = "path", self._path
+        else:
+            kind, source = "bytes", self._wasm
+        settings = (self._max_memory, self._cache_setting, self._fast_calls)
+        return _unpickle_guest, (kind, source, self._sha256, *settings)
+
+    def __copy__(self) -> Guest:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Guest:
+        return self
+
     def __repr__(self) -> str:
         """Name, hash prefix and call path."""
         path = "fast" if self._fast else "public"
         return f"<wasmext.Guest {self._name} sha256={self._sha256[:12]} {path} calls>"
+
+
+def _unpickle_guest(
+    kind: str,
+    source: str | bytes,
+    sha256: str,
+    max_memory: int | None,
+    cache: CacheSetting,
+    fast_calls: bool | None,
+) -> Guest:
+    """The :class:`Guest` a pickle describes, refused unless its bytes have ``sha256``."""
+    if kind == "bundled":
+        assert isinstance(source, str)
+        guest = bundled(source)
+        where = f"the bundled guest {source!r}"
+        fix = "install the same wasmext build everywhere, or pickle a Guest of the bytes"
+    elif kind == "path":
+        assert isinstance(source, str)
+        where = f"the file {source}"
+        fix = "put the same file there, or pickle a Guest of the bytes to send the module"
+        try:
+            guest = Guest(source, max_memory=max_memory, cache=cache, fast_calls=fast_calls)
+        except OSError as error:
+            raise InvalidModule(
+                f"cannot unpickle a Guest: cannot read {where}: {error.strerror or error}; {fix}"
+            ) from error
+    else:
+        guest = Guest(source, max_memory=max_memory, cache=cache, fast_calls=fast_calls)
+        where, fix = "the pickled bytes", "the pickle is corrupt: send it again"
+    if guest.sha256 != sha256:
+        raise InvalidModule(
+            f"cannot unpickle a Guest: {where} has sha256 {guest.sha256} here, but the pickled "
+            f"guest had loaded sha256 {sha256}; refusing to run another module: {fix}"
+        )
+    return guest
 
 
 _bundled: dict[str, Guest] = {}
@@ -221,5 +296,7 @@ def bundled(name: str) -> Guest:
     with _bundled_lock:
         guest = _bundled.get(name)
         if guest is None:
-            guest = _bundled[name] = Guest(path)
+            guest = Guest(path)
+            guest._bundled_name = name  # pickles as bundled(name), see Guest
+            _bundled[name] = guest
     return guest

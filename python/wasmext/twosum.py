@@ -31,6 +31,7 @@ import threading
 import weakref
 from collections.abc import Iterable
 from numbers import Integral
+from typing import Any
 
 from . import _forksafe
 from ._intpack import Packed, exact_ints, pack
@@ -131,6 +132,11 @@ class TwoSum:
 
     ``guest`` defaults to the bundled ``twosum`` artifact; any guest exporting
     ``twosum_i32``/``twosum_i64`` with the wasmext two-sum ABI works.
+
+    A solver pickles (and copies) as a fresh solver of the same guest and ``python_cutoff``:
+    its instance and input area stay here, so ``ProcessPoolExecutor``, Dask or Ray can send
+    it, or its bound ``twosum``, to a worker (see :class:`~wasmext.runtime.Guest` for how
+    the guest travels).
     """
 
     def __init__(self, guest: Guest | None = None, *, python_cutoff: int = PYTHON_CUTOFF) -> None:
@@ -159,6 +165,10 @@ class TwoSum:
         if previous is not None:
             previous.handover.detach()  # that instance is poisoned or retired: nobody gets it
         return lease
+
+    def __reduce__(self) -> tuple[Any, tuple[object, ...]]:
+        """Pickle as the guest and the cutoff; no memory crosses (see the class docstring)."""
+        return _new_solver, (type(self), self._guest, self._python_cutoff)
 
     @property
     def instance(self) -> Instance:
@@ -229,6 +239,11 @@ class TwoSum:
             self._attach(self._guest.new_instance())
         assert result is not None
         return result
+
+
+def _new_solver(cls: type[TwoSum], guest: Guest, python_cutoff: int) -> TwoSum:
+    """A fresh solver: what a pickled :class:`TwoSum` becomes."""
+    return cls(guest, python_cutoff=python_cutoff)
 
 
 class _Lease:
