@@ -144,7 +144,10 @@ fn interpreters() -> Result<Vec<(String, PathBuf)>> {
             candidates.sort();
             candidates.pop()
         });
-        if let Some(path) = which(&name).or(from_pyenv) {
+        // pyenv's own binaries first: its shims on PATH exist for every version but run
+        // only those selected with `pyenv global`.
+        let runs = |path: &PathBuf| Cmd::new(path).args(["-c", "pass"]).succeeds();
+        if let Some(path) = from_pyenv.into_iter().chain(which(&name)).find(runs) {
             found.push((format!("3.{minor}"), path));
         }
     }
