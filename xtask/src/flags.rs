@@ -31,7 +31,7 @@ pub static BUILD: Task = Task {
         Flag {
             name: "profile",
             value: Some("size|speed"),
-            help: "build every guest so (default: each guest's own)",
+            help: "build the guests asked for so (default: each guest's own)",
         },
     ],
 };
