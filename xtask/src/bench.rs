@@ -26,7 +26,7 @@ pub fn run(args: &Args) -> Result<()> {
     let toolchain = toolchain::build_tools()?;
     python::ensure_venv()?;
     let workspace = guests::discover()?;
-    let built = compile::build(&toolchain, &workspace, None, None)?;
+    let built = compile::build(&toolchain, &workspace, &workspace.all(None))?;
     publish::publish(&toolchain, &workspace, &built, None)?;
     python::install_wheel()?;
     let out = bench_suite::run_suite(&toolchain, &workspace, &Options { quick, filter })?;

@@ -56,13 +56,12 @@ pub fn run_suite(
     for profile in [Profile::Size, Profile::Speed] {
         // Beside target/guests/, not in it: the shipped artifact and the wheel stay as built.
         let dir = profiles.join(profile.name());
-        let built = compile::build_into(
-            toolchain,
-            workspace,
-            Some(PROFILED_GUEST),
-            Some(profile),
-            &dir,
-        )?;
+        let plan: Vec<_> = workspace
+            .select(&[PROFILED_GUEST])?
+            .into_iter()
+            .map(|guest| (guest, profile))
+            .collect();
+        let built = compile::build_into(toolchain, workspace, &plan, &dir)?;
         let manifest = Manifest {
             tools: toolchain
                 .versions()

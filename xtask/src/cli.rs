@@ -46,6 +46,16 @@ impl Args {
             .map(|(_, value)| value.as_str())
     }
 
+    /// Every value of `--name`, in order, for a flag that may be given more than once.
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        self.declared(name, true);
+        self.values
+            .iter()
+            .filter(|(flag, _)| *flag == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+
     /// Whether the switch `--name` was given.
     pub fn switch(&self, name: &str) -> bool {
         self.declared(name, false);
@@ -261,6 +271,7 @@ mod tests {
         assert!(parsed.switch("quick"));
         let parsed = parse(&BENCH, &args("--filter=x --filter y")).unwrap();
         assert_eq!(parsed.value("filter"), Some("y"));
+        assert_eq!(parsed.values("filter"), ["x", "y"]);
         assert!(!parsed.switch("quick"));
 
         for (line, complaint) in [

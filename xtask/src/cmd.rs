@@ -193,11 +193,16 @@ impl Cmd {
 
 /// Resolves `program` the way the OS would: a path as-is, a bare name through `PATH`.
 pub fn which(program: impl AsRef<OsStr>) -> Option<PathBuf> {
+    which_in(program, &std::env::var_os("PATH")?)
+}
+
+/// [`which`] with `path` (a `PATH`-style list of directories) in place of `$PATH`.
+pub fn which_in(program: impl AsRef<OsStr>, path: &OsStr) -> Option<PathBuf> {
     let program = Path::new(program.as_ref());
     if program.components().count() > 1 {
         return program.is_file().then(|| program.to_owned());
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
+    std::env::split_paths(path)
         .map(|dir| dir.join(program))
         .find(|candidate| candidate.is_file())
 }

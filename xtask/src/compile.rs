@@ -25,15 +25,14 @@ pub fn guests_dir() -> PathBuf {
     project_root().join("target/guests")
 }
 
-/// Builds the selected guests (all when `only` is `None`) into `target/guests/`, each with
-/// `profile` if given, else with its own.
+/// Builds each guest of `plan` with its profile into `target/guests/` (`Workspace::all` for
+/// every guest).
 pub fn build(
     toolchain: &Toolchain,
     workspace: &Workspace,
-    only: Option<&str>,
-    profile: Option<Profile>,
+    plan: &[(&Guest, Profile)],
 ) -> Result<Vec<Built>> {
-    build_into(toolchain, workspace, only, profile, &guests_dir())
+    build_into(toolchain, workspace, plan, &guests_dir())
 }
 
 /// [`build`], with the artifacts written into `out_dir`: another profile's artifact can then
@@ -41,33 +40,18 @@ pub fn build(
 pub fn build_into(
     toolchain: &Toolchain,
     workspace: &Workspace,
-    only: Option<&str>,
-    profile: Option<Profile>,
+    plan: &[(&Guest, Profile)],
     out_dir: &Path,
 ) -> Result<Vec<Built>> {
-    let selected: Vec<&Guest> = match only {
-        None => workspace.guests.iter().collect(),
-        Some(name) => match workspace.guests.iter().find(|g| g.name == name) {
-            Some(guest) => vec![guest],
-            None => {
-                let known: Vec<_> = workspace.guests.iter().map(|g| g.name.as_str()).collect();
-                bail!(
-                    "no guest named `{name}`; the workspace has: {}",
-                    known.join(", ")
-                )
-            }
-        },
-    };
-    if selected.is_empty() {
+    if plan.is_empty() {
         bail!("no workspace member declares [package.metadata.wasmext]: nothing to build");
     }
 
-    let profile_of = |guest: &Guest| profile.unwrap_or(guest.profile);
     for group in [Profile::Size, Profile::Speed] {
-        let members: Vec<&Guest> = selected
+        let members: Vec<&Guest> = plan
             .iter()
-            .copied()
-            .filter(|g| profile_of(g) == group)
+            .filter(|(_, profile)| *profile == group)
+            .map(|(guest, _)| *guest)
             .collect();
         if !members.is_empty() {
             cargo_build(toolchain, workspace, &members, group)?;
@@ -88,10 +72,8 @@ pub fn build_into(
         .arg("--version")
         .quiet()
         .read()?;
-    selected
-        .into_iter()
-        .map(|guest| {
-            let profile = profile_of(guest);
+    plan.iter()
+        .map(|&(guest, profile)| {
             let raw_path = raw_artifact(
                 &project_root().join("target/wasm"),
                 profile,

@@ -21,17 +21,17 @@ pub static BUILD: Task = Task {
         Flag {
             name: "guest",
             value: Some("NAME"),
-            help: "build only this guest",
+            help: "build this guest (repeat, or NAME,NAME); the wheel gets every shipped one",
         },
         Flag {
             name: "out",
             value: Some("DIR"),
-            help: "also copy the shipped artifacts and manifest.json here",
+            help: "also copy the --guest ones (else the shipped ones) and their manifest.json here",
         },
         Flag {
             name: "profile",
             value: Some("size|speed"),
-            help: "build every guest so (default: each guest's own)",
+            help: "build the guests asked for so (default: each guest's own)",
         },
     ],
 };

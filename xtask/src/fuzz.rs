@@ -39,7 +39,7 @@ pub fn run(args: &Args) -> Result<()> {
     python::ensure_venv()?;
     step("build, and install the wheel");
     let workspace = guests::discover()?;
-    let built = compile::build(&toolchain, &workspace, None, None)?;
+    let built = compile::build(&toolchain, &workspace, &workspace.all(None))?;
     publish::publish(&toolchain, &workspace, &built, None)?;
     python::install_wheel()?;
 

@@ -77,6 +77,56 @@ pub struct Workspace {
     pub source_env: BTreeMap<String, PathBuf>,
 }
 
+impl Workspace {
+    /// The guests `names` names, each once and in workspace order; every guest when `names` is
+    /// empty.
+    pub fn select(&self, names: &[&str]) -> Result<Vec<&Guest>> {
+        if let Some(unknown) = names
+            .iter()
+            .find(|name| !self.guests.iter().any(|g| g.name == **name))
+        {
+            let known: Vec<_> = self.guests.iter().map(|g| g.name.as_str()).collect();
+            bail!(
+                "no guest named `{unknown}`; the workspace has: {}",
+                known.join(", ")
+            );
+        }
+        Ok(self
+            .guests
+            .iter()
+            .filter(|g| names.is_empty() || names.contains(&g.name.as_str()))
+            .collect())
+    }
+
+    /// Every guest, each with `profile` if given, else with its own.
+    pub fn all(&self, profile: Option<Profile>) -> Vec<(&Guest, Profile)> {
+        self.guests
+            .iter()
+            .map(|g| (g, profile.unwrap_or(g.profile)))
+            .collect()
+    }
+
+    /// What `cargo xtask build` makes of `asked`: those guests with `profile` if given, then
+    /// every other shipped guest with its own, so that the Python package and the wheel always
+    /// hold every shipped guest (a partial build never packs a partial wheel).
+    pub fn build_plan<'a>(
+        &'a self,
+        asked: &[&'a Guest],
+        profile: Option<Profile>,
+    ) -> Vec<(&'a Guest, Profile)> {
+        let mut plan: Vec<(&Guest, Profile)> = asked
+            .iter()
+            .map(|g| (*g, profile.unwrap_or(g.profile)))
+            .collect();
+        for guest in &self.guests {
+            if guest.ship && !asked.iter().any(|a| a.name == guest.name) {
+                plan.push((guest, guest.profile));
+            }
+        }
+        plan
+    }
+}
+
 #[derive(Deserialize)]
 struct Metadata {
     packages: Vec<Package>,
@@ -217,4 +267,77 @@ pub fn discover() -> Result<Workspace> {
     }
     guests.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Workspace { guests, source_env })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guest(name: &str, ship: bool, profile: Profile) -> Guest {
+        Guest {
+            name: name.into(),
+            lib_name: name.into(),
+            exports: vec!["f".into()],
+            ship,
+            profile,
+        }
+    }
+
+    fn workspace() -> Workspace {
+        Workspace {
+            guests: vec![
+                guest("fixture", false, Profile::Size),
+                guest("monocypher", true, Profile::Speed),
+                guest("twosum", true, Profile::Size),
+            ],
+            source_env: BTreeMap::new(),
+        }
+    }
+
+    fn names(plan: &[(&Guest, Profile)]) -> Vec<(String, &'static str)> {
+        plan.iter()
+            .map(|(g, p)| (g.name.clone(), p.name()))
+            .collect()
+    }
+
+    #[test]
+    fn guests_are_selected_by_name_once_each() {
+        let ws = workspace();
+        let all: Vec<_> = ws.select(&[]).unwrap().iter().map(|g| &g.name).collect();
+        assert_eq!(all, ["fixture", "monocypher", "twosum"]);
+        let some: Vec<_> = ws
+            .select(&["twosum", "fixture", "twosum"])
+            .unwrap()
+            .iter()
+            .map(|g| &g.name)
+            .collect();
+        assert_eq!(some, ["fixture", "twosum"]);
+        let err = ws.select(&["twosum", "nope"]).unwrap_err().to_string();
+        assert!(err.contains("no guest named `nope`"), "{err}");
+        assert!(err.contains("fixture, monocypher, twosum"), "{err}");
+    }
+
+    #[test]
+    fn a_partial_build_still_makes_every_shipped_guest() {
+        let ws = workspace();
+        // `--guest twosum --profile speed`: twosum so, monocypher with its own, no fixture.
+        let asked = ws.select(&["twosum"]).unwrap();
+        let plan = ws.build_plan(&asked, Some(Profile::Speed));
+        assert_eq!(
+            names(&plan),
+            [("twosum".into(), "speed"), ("monocypher".into(), "speed")]
+        );
+        let plan = ws.build_plan(&ws.select(&["fixture"]).unwrap(), None);
+        assert_eq!(
+            names(&plan),
+            [
+                ("fixture".into(), "size"),
+                ("monocypher".into(), "speed"),
+                ("twosum".into(), "size")
+            ]
+        );
+        // No --guest: everything, as asked.
+        let plan = ws.build_plan(&ws.select(&[]).unwrap(), Some(Profile::Size));
+        assert_eq!(names(&plan), names(&ws.all(Some(Profile::Size))));
+    }
 }

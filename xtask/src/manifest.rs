@@ -52,10 +52,61 @@ impl Manifest {
         }
     }
 
+    /// Only the guests named (`--guest NAME --out DIR`).
+    pub fn only(&self, names: &[&str]) -> Self {
+        Self {
+            tools: self.tools.clone(),
+            guests: self
+                .guests
+                .iter()
+                .filter(|g| names.contains(&g.name.as_str()))
+                .cloned()
+                .collect(),
+        }
+    }
+
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut json = serde_json::to_string_pretty(self)?;
         json.push('\n');
         crate::fsx::write_if_changed(path, json.as_bytes())
             .with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, ship: bool) -> Entry {
+        Entry {
+            name: name.into(),
+            file: format!("{name}.wasm"),
+            profile: "size".into(),
+            bytes: 1,
+            sha256: "00".into(),
+            ship,
+            exports: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn shipped_and_only_keep_the_tools_and_their_guests() {
+        let manifest = Manifest {
+            tools: BTreeMap::from([("clang".into(), "19".into())]),
+            guests: vec![
+                entry("fixture", false),
+                entry("monocypher", true),
+                entry("twosum", true),
+            ],
+        };
+        let names = |m: &Manifest| m.guests.iter().map(|g| g.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&manifest.shipped()), ["monocypher", "twosum"]);
+        let out = manifest.only(&["twosum"]);
+        assert_eq!(names(&out), ["twosum"]);
+        assert_eq!(out.tools, manifest.tools);
+        assert_eq!(
+            names(&manifest.only(&["fixture", "twosum"])),
+            ["fixture", "twosum"]
+        );
     }
 }

@@ -48,6 +48,9 @@ pub fn check_paths(ours: &Manifest, paths: &[PathBuf]) -> Result<()> {
 /// What one PATH holds: artifacts by file name, and the manifest that came with them.
 struct Found {
     source: String,
+    /// A directory or a wheel: its manifest's files must be in it (a lone `manifest.json`
+    /// travels without them).
+    holds_artifacts: bool,
     artifacts: BTreeMap<String, Vec<u8>>,
     manifest: Option<Manifest>,
 }
@@ -56,6 +59,7 @@ impl Found {
     fn read(path: &Path) -> Result<Self> {
         let mut found = Found {
             source: path.display().to_string(),
+            holds_artifacts: path.is_dir() || path.extension().is_some_and(|e| e == "whl"),
             artifacts: BTreeMap::new(),
             manifest: None,
         };
@@ -134,14 +138,23 @@ impl Found {
             for entry in &theirs.guests {
                 let file = &entry.file;
                 // A manifest must describe the artifacts it ships with, and this build.
-                if let Some(bytes) = self.artifacts.get(file) {
-                    let sha = hex_sha256(bytes);
-                    if sha != entry.sha256 {
-                        lines.push(format!(
-                            "DIFF  {file} ({source}): its manifest says {}, the file is {sha}",
-                            entry.sha256
-                        ));
+                match self.artifacts.get(file) {
+                    Some(bytes) => {
+                        let sha = hex_sha256(bytes);
+                        if sha != entry.sha256 {
+                            lines.push(format!(
+                                "DIFF  {file} ({source}): its manifest says {}, the file is {sha}",
+                                entry.sha256
+                            ));
+                        }
                     }
+                    None if self.holds_artifacts => {
+                        lines.push(format!(
+                            "DIFF  {file} ({source}): its manifest lists it, but the file is missing"
+                        ));
+                        continue;
+                    }
+                    None => {}
                 }
                 lines.push(match ours.guests.iter().find(|g| g.file == *file) {
                     Some(ours) if ours.sha256 == entry.sha256 => {
@@ -235,6 +248,30 @@ mod tests {
             "{lines:?}"
         );
         assert!(check_paths(&ours, std::slice::from_ref(&dir)).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_its_manifest_lists_must_be_there() {
+        let ours = manifest(&[("a.wasm", b"\0asm a"), ("b.wasm", b"\0asm b")]);
+        let dir = scratch("missing");
+        std::fs::write(dir.join("a.wasm"), b"\0asm a").unwrap();
+        std::fs::write(
+            dir.join("manifest.json"),
+            serde_json::to_vec(&ours).unwrap(),
+        )
+        .unwrap();
+        let err = check_paths(&ours, std::slice::from_ref(&dir)).unwrap_err();
+        assert!(err.to_string().contains("1 of 3 check(s) failed"), "{err}");
+        let lines = Found::read(&dir).unwrap().check(&ours);
+        let missing: Vec<_> = lines.iter().filter(|l| l.starts_with("DIFF")).collect();
+        assert_eq!(missing.len(), 1, "{lines:?}");
+        assert!(
+            missing[0].contains("b.wasm") && missing[0].contains("the file is missing"),
+            "{lines:?}"
+        );
+        // A manifest on its own (published beside a wheel, say) vouches for no files here.
+        assert!(check_paths(&ours, &[dir.join("manifest.json")]).is_ok());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::compile::{guests_dir, Built};
 use crate::fsx::write_if_changed;
@@ -12,13 +12,14 @@ use crate::manifest::Manifest;
 use crate::toolchain::Toolchain;
 use crate::{project_root, python, wheel};
 
-/// Writes the manifest, copies shipped artifacts into the Python package (and `--out DIR`),
-/// and packs the wheel.
+/// Writes the manifest, copies the shipped artifacts into the Python package, and packs the
+/// wheel; with `out`, also copies the named guests' artifacts, and a manifest of just them,
+/// into that directory.
 pub fn publish(
     toolchain: &Toolchain,
     workspace: &Workspace,
     built: &[Built],
-    out: Option<&Path>,
+    out: Option<(&Path, &[&str])>,
 ) -> Result<()> {
     let manifest_path = guests_dir().join("manifest.json");
     let mut manifest = Manifest::load(&manifest_path);
@@ -36,25 +37,40 @@ pub fn publish(
     manifest.write(&manifest_path)?;
 
     let shipped = manifest.shipped();
-    let package = python::package_dir();
-    let package_guests = package
-        .join("wasmext")
-        .is_dir()
-        .then(|| package.join("wasmext/guests"));
-    for dir in package_guests
+    // The package (and so the wheel) holds every shipped guest or is not written at all.
+    let unbuilt: Vec<&str> = workspace
+        .guests
         .iter()
-        .chain(out.map(Path::to_path_buf).iter())
-    {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        for entry in &shipped.guests {
-            let bytes = std::fs::read(guests_dir().join(&entry.file))?;
-            write_if_changed(&dir.join(&entry.file), &bytes)?;
-        }
-        shipped.write(&dir.join("manifest.json"))?;
+        .filter(|g| g.ship && !shipped.guests.iter().any(|e| e.name == g.name))
+        .map(|g| g.name.as_str())
+        .collect();
+    if !unbuilt.is_empty() {
+        bail!(
+            "not packing a wheel without {}: build every shipped guest (xtask bug)",
+            unbuilt.join(", ")
+        );
+    }
+    let package = python::package_dir();
+    if package.join("wasmext").is_dir() {
+        copy_guests(&package.join("wasmext/guests"), &shipped)?;
+    }
+    if let Some((dir, names)) = out {
+        let chosen = manifest.only(names);
+        copy_guests(dir, &chosen)?;
+        eprintln!(
+            "copied {} artifact(s) ({}) and their manifest.json into {}",
+            chosen.guests.len(),
+            names.join(", "),
+            dir.display()
+        );
     }
     // The package's guests/ is ours alone (unlike a user's --out): drop what no longer ships.
-    if let Some(dir) = &package_guests {
-        for stale in std::fs::read_dir(dir)?.flatten().map(|e| e.path()) {
+    let package_guests = package.join("wasmext/guests");
+    if package_guests.is_dir() {
+        for stale in std::fs::read_dir(&package_guests)?
+            .flatten()
+            .map(|e| e.path())
+        {
             let name = stale
                 .file_name()
                 .unwrap_or_default()
@@ -66,16 +82,19 @@ pub fn publish(
             }
         }
     }
-    if let Some(dir) = out {
-        eprintln!(
-            "copied {} artifact(s) and manifest.json into {}",
-            shipped.guests.len(),
-            dir.display()
-        );
-    }
     if package.join("pyproject.toml").is_file() {
         let wheel = wheel::build(&package, &project_root().join("target/wheels"))?;
         eprintln!("wheel: {}", wheel.display());
     }
     Ok(())
+}
+
+/// `manifest`'s artifacts and the manifest itself into `dir`.
+fn copy_guests(dir: &Path, manifest: &Manifest) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for entry in &manifest.guests {
+        let bytes = std::fs::read(guests_dir().join(&entry.file))?;
+        write_if_changed(&dir.join(&entry.file), &bytes)?;
+    }
+    manifest.write(&dir.join("manifest.json"))
 }

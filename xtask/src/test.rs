@@ -41,7 +41,7 @@ pub fn run(_: &Args) -> Result<()> {
         .run()?;
 
     step("build");
-    let built = compile::build(&toolchain, &workspace, None, None)?;
+    let built = compile::build(&toolchain, &workspace, &workspace.all(None))?;
     publish::publish(&toolchain, &workspace, &built, None)?;
 
     step("reproducibility: a copy of the tree at another path builds to the same bytes");

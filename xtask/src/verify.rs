@@ -18,7 +18,7 @@ pub fn run(args: &Args) -> Result<()> {
 
     let toolchain = toolchain::build_tools()?;
     let workspace = guests::discover()?;
-    let built = compile::build(&toolchain, &workspace, None, None)?;
+    let built = compile::build(&toolchain, &workspace, &workspace.all(None))?;
     publish::publish(&toolchain, &workspace, &built, None)?;
     if paths.is_empty() {
         return repro::check();
