@@ -43,7 +43,7 @@ pub fn run(_: &Args) -> Result<()> {
     python::ensure_venv()?;
     let workspace = guests::discover()?;
     step("build");
-    let built = compile::build(&toolchain, &workspace, None, None)?;
+    let built = compile::build(&toolchain, &workspace, &workspace.all(None))?;
     publish::publish(&toolchain, &workspace, &built, None)?;
     let wheel = python::built_wheel()?;
 
