@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dis
 import functools
+import inspect
 import os
 import random
 import sys
@@ -50,6 +51,7 @@ class _Fault:
         self.at = at
         self.points = 0
         self.where = ""
+        self.generators = _Generators()
 
     def _point(self, frame: FrameType, event: str) -> None:
         index = self.points
@@ -64,7 +66,7 @@ class _Fault:
     def _trace(self, frame: FrameType, event: str, arg: Any) -> Any:
         if not frame.f_code.co_filename.startswith(_RUNTIME):
             return None
-        if event == "call" or (event == "line" and _is_a_point(frame)):
+        if _is_a_point(frame, event, self.generators):
             self._point(frame, event)
         return self._trace
 
@@ -89,8 +91,10 @@ def _no_bytecode_runs(code: CodeType) -> frozenset[int]:
 
     Two kinds, both where a line event fires but CPython never looks for pending signals:
 
-    * a ``NOP`` (a ``try:`` line): nothing runs there, and CPython 3.11 leaves it outside the
-      enclosing ``with`` block's exception table, so raising at it would skip ``__exit__``;
+    * a ``try:`` line: a ``NOP`` (3.11 on), which CPython leaves outside the enclosing
+      ``with`` block's exception table, or a ``SETUP_FINALLY``/``SETUP_WITH`` (3.9, 3.10),
+      which CPython's loop exempts from the signal check so that nothing can strike between
+      it and the block it protects; raising there would skip a ``finally`` or ``__exit__``;
     * the start of a ``with`` block's normal exit, ``__exit__(None, None, None)``: nothing
       between the constants and the call checks for signals, so the next real exception can
       only come once ``__exit__`` has run; raising at the line would skip it.
@@ -98,7 +102,7 @@ def _no_bytecode_runs(code: CodeType) -> frozenset[int]:
     instructions = list(dis.get_instructions(code))
     skipped = set()
     for index, instruction in enumerate(instructions):
-        if instruction.opname == "NOP":
+        if instruction.opname in ("NOP", "SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH"):
             skipped.add(instruction.offset)
             continue
         # Stack shuffling first when the block ends in a `return` (the value moves aside).
@@ -119,8 +123,33 @@ def _no_bytecode_runs(code: CodeType) -> frozenset[int]:
     return frozenset(skipped)
 
 
-def _is_a_point(frame: FrameType) -> bool:
-    return frame.f_lasti not in _no_bytecode_runs(frame.f_code)
+class _Generators:
+    """The generator frames seen to start, kept alive so that their ids stay theirs."""
+
+    _FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+    def __init__(self) -> None:
+        self._started: dict[int, FrameType] = {}
+
+    def resumes(self, frame: FrameType) -> bool:
+        """Whether this "call" event resumes a generator rather than starting a function.
+
+        CPython checks for signals when a function starts, not when a generator resumes
+        (and 3.9 lets an exception raised by a tracer there skip the generator's `finally`).
+        """
+        if not frame.f_code.co_flags & self._FLAGS:
+            return False
+        if id(frame) in self._started:
+            return True
+        self._started[id(frame)] = frame
+        return False
+
+
+def _is_a_point(frame: FrameType, event: str, generators: _Generators) -> bool:
+    """Whether CPython could raise a signal handler's exception at this trace event."""
+    if event == "call":
+        return not generators.resumes(frame)
+    return event == "line" and frame.f_lasti not in _no_bytecode_runs(frame.f_code)
 
 
 def _no_lock_held() -> None:

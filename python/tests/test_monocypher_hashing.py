@@ -250,6 +250,10 @@ def test_argon2_key_ad_and_sizes_match_reference(algorithm: str, size: int) -> N
     assert ours == expected
 
 
+@pytest.mark.skipif(
+    tuple(map(int, native.__version__.split(".")[:3])) < (4, 0, 3),
+    reason="pymonocypher before 4.0.3 (the last for CPython 3.9) lacks it or differs",
+)
 def test_argon2i_matches_native_monocypher() -> None:
     password, salt, key, ad = b"password", os.urandom(16), os.urandom(32), b"ad"
     expected = native.argon2i_32(100, 3, password, salt, key, ad)

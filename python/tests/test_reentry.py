@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import pytest
 from conftest import require_bundled, tally
-from test_fault_injection import _RUNTIME, _is_a_point
+from test_fault_injection import _RUNTIME, _Generators, _is_a_point
 
 import wasmext
 from wasmext import monocypher as mc
@@ -33,6 +33,7 @@ class _Interruptions:
         self.nested = nested
         self.points = 0
         self._inside = False
+        self._generators = _Generators()
 
     def _point(self) -> None:
         if self._inside:
@@ -47,7 +48,7 @@ class _Interruptions:
     def _trace(self, frame: Any, event: str, arg: Any) -> Any:
         if not frame.f_code.co_filename.startswith(_RUNTIME):
             return None
-        if event == "call" or (event == "line" and _is_a_point(frame)):
+        if _is_a_point(frame, event, self._generators):
             self._point()
         return self._trace
 
