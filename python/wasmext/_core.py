@@ -166,15 +166,13 @@ class Core:
             view = self._view = memoryview(array).cast("B")
         return view
 
-    def poison(self, reason: str) -> None:
-        """Mark the instance unusable and discard its memory; idempotent.
+    def discard(self) -> None:
+        """Discard linear memory (:func:`discard`) once; idempotent.
 
-        ``poisoned`` is set first, so that whatever interrupts the discard, no guest call
-        runs on the instance again; whoever next finds it poisoned (a call, an arena's end)
-        finishes the discard, which leaves no secret behind.
+        Callers set ``poisoned`` first, so that whatever interrupts the discard, no guest call
+        runs on the instance again; whoever next finds it poisoned (a call, an arena's end,
+        ``Instance.poisoned``) finishes the discard.
         """
-        if self.poisoned is None:
-            self.poisoned = reason
         if not self.discarded:
             self.memory_stale = True
             self.refresh_memory()
@@ -190,7 +188,7 @@ class Core:
         """
         summary = _trap_summary(message)
         self.poisoned = f"{function}: {summary}"  # the real reason, over a placeholder
-        self.poison(self.poisoned)
+        self.discard()
         return GuestTrap(f"{self.name}: {function} trapped: {summary}\n{message.strip()}")
 
     def fail_fast(self, function: str, error: int | None) -> GuestTrap:
@@ -211,7 +209,7 @@ class Core:
 
     def poison_error(self, function: str) -> GuestTrap:
         """The error for calling ``function`` on a poisoned instance (whose discard it ends)."""
-        self.poison("")
+        self.discard()
         return GuestTrap(
             f"{self.name}: cannot call {function}: this instance trapped earlier "
             f"({self.poisoned}); Guest.instance() gives a fresh one"

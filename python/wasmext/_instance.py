@@ -96,7 +96,7 @@ class Instance:
             return False
         if not core.discarded:
             with core.lock:
-                core.poison(core.poisoned)
+                core.discard()
         return True
 
     @property
@@ -205,7 +205,7 @@ class Instance:
             arenas = self._arenas
             if arenas == [token]:
                 if core.poisoned is not None:
-                    core.poison(core.poisoned)
+                    core.discard()
                 else:
                     if self._allocated > RETAINED_MEMORY:
                         self._oversized = True

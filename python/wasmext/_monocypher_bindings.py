@@ -140,7 +140,8 @@ class Bindings:
         except AttributeError:  # this thread's first operation
             pass
         else:
-            # Scratch.retired, spelled out: a property call costs a tenth of a small operation.
+            # Retired if poisoned or oversized (then Guest.instance() replaces it), read as plain
+            # attributes: a property call costs a tenth of a small operation.
             scratch = session.scratch
             if scratch.core.poisoned is None and scratch.block[1] <= RETAINED_MEMORY:
                 return session

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 
 import wasmtime
 
-from ._core import RETAINED_MEMORY
 from .errors import GuestMemoryError
 
 if TYPE_CHECKING:
@@ -76,11 +75,6 @@ class Scratch:
     def capacity(self) -> int:
         """Size of the block in bytes."""
         return self.block[1]
-
-    @property
-    def retired(self) -> bool:
-        """Whether the instance should not serve another operation (poisoned or oversized)."""
-        return self.core.poisoned is not None or self.block[1] > RETAINED_MEMORY
 
     def take(self, size: int, dirty: int | None = None) -> tuple[int, memoryview]:
         """A block of at least ``size`` zero bytes: its guest address and a writable view.
