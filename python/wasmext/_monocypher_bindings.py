@@ -167,8 +167,16 @@ class Bindings:
         attempt short, and :attr:`Scratch.dirty` stays set until a wipe has finished.
         ``args`` is one tuple rather than ``*args``: this is every operation's hot path.
         """
-        session = self._session()
-        scratch = session.scratch
+        # _session()'s common case spelled out: a method call is a tenth of a small operation.
+        session = self._local.__dict__.get("session")
+        if session is None:
+            session = self._session()
+            scratch = session.scratch
+        else:
+            scratch = session.scratch
+            if scratch.core.poisoned is not None or scratch.block[1] > RETAINED_MEMORY:
+                session = self._session()
+                scratch = session.scratch
         if scratch.lock._is_owned():  # type: ignore[attr-defined]
             # This thread is in the middle of an operation on this instance: a signal handler
             # or a __del__ ran between two of its bytecodes and came here. Its block is in use,
