@@ -82,7 +82,7 @@ class Core:
         self.lock = _forksafe.lock(_forksafe.INSTANCE)
         #: Why the instance is unusable (set by a trap), or ``None``.
         self.poisoned: str | None = None
-        #: Whether linear memory was discarded after the poisoning (see :meth:`poison`).
+        #: Whether linear memory was discarded after the poisoning (see :meth:`discard`).
         self.discarded = False
         store = wasmtime.Store(engine())
         if max_memory is not None:

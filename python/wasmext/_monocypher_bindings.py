@@ -145,8 +145,14 @@ class Bindings:
             scratch = session.scratch
             if scratch.core.poisoned is None and scratch.block[1] <= RETAINED_MEMORY:
                 return session
-        # Guest.instance() creates the thread's instance on this thread, which checks that its
-        # stack can run guests: every session's thread has passed that check.
+        return self._new_session()
+
+    def _new_session(self) -> Session:
+        """A session on the thread's instance, as ``Guest.instance()`` gives it now.
+
+        That creates the thread's instance on this thread, which checks that its stack can
+        run guests: every session's thread has passed that check.
+        """
         session = self._local.session = Session(self.guest.instance())
         return session
 
@@ -170,12 +176,12 @@ class Bindings:
         # _session()'s common case spelled out: a method call is a tenth of a small operation.
         session = self._local.__dict__.get("session")
         if session is None:
-            session = self._session()
+            session = self._new_session()
             scratch = session.scratch
         else:
             scratch = session.scratch
             if scratch.core.poisoned is not None or scratch.block[1] > RETAINED_MEMORY:
-                session = self._session()
+                session = self._new_session()
                 scratch = session.scratch
         if scratch.lock._is_owned():  # type: ignore[attr-defined]
             # This thread is in the middle of an operation on this instance: a signal handler
