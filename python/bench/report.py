@@ -45,6 +45,8 @@ def describe_target(target: Target, measured: float | None) -> tuple[str, str, s
     """``(measured, goal, verdict)`` in words."""
     if target.kind == "time":
         goal = f"≤ {seconds(target.limit)}"
+    elif target.kind == "adds":
+        goal = f"≤ {seconds(target.limit)} more"
     elif target.kind == "faster":
         goal = (
             "faster" if target.strict and target.limit == 1 else f"≥ {target.limit:g}{TIMES} faster"
@@ -55,6 +57,8 @@ def describe_target(target: Target, measured: float | None) -> tuple[str, str, s
         return "not run", goal, "not run"
     if target.kind == "time":
         shown = seconds(measured)
+    elif target.kind == "adds":
+        shown = f"{seconds(measured)} more"
     elif target.kind == "faster":
         shown = relative(1 / measured)
     else:

@@ -12,14 +12,16 @@ from typing import Literal
 
 import case_calls
 import case_crypto
+import case_interrupts
 import case_twosum
 from suite import Case
 
 __all__ = ["TARGETS", "Target", "evaluate"]
 
 #: ``faster``: reference time / subject time >= limit (> with ``strict``);
-#: ``at most``: subject time / reference time <= limit; ``time``: subject's seconds <= limit.
-Kind = Literal["faster", "at most", "time"]
+#: ``at most``: subject time / reference time <= limit; ``time``: subject's seconds <= limit;
+#: ``adds``: subject's seconds minus reference's <= limit.
+Kind = Literal["faster", "at most", "time", "adds"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Target:
         if self.reference is None:
             return subject
         reference = case.time(self.reference)
+        if self.kind == "adds":
+            return subject - reference
         return reference / subject if self.kind == "faster" else subject / reference
 
     def met_by(self, measured: float) -> bool:
@@ -126,6 +130,36 @@ TARGETS = (
         None,
         "time",
         3e-6,
+    ),
+    Target(
+        "interruptible-twosum",
+        "an interruptible guest's twosum(array('i')) at most 3% slower than a plain one's",
+        case_interrupts.GROUP,
+        case_interrupts.TWOSUM,
+        case_interrupts.INTERRUPTIBLE,
+        case_interrupts.PLAIN,
+        "at most",
+        1.03,
+    ),
+    Target(
+        "interruptible-aead",
+        "an interruptible guest's AEAD lock of 1 MiB at most 3% slower than a plain one's",
+        case_interrupts.GROUP,
+        case_interrupts.AEAD,
+        case_interrupts.INTERRUPTIBLE,
+        case_interrupts.PLAIN,
+        "at most",
+        1.03,
+    ),
+    Target(
+        "interruptible-call",
+        "an interruptible guest's fast call with a timeout at most 0.2 µs slower than a plain one",
+        case_interrupts.GROUP,
+        case_interrupts.CALL,
+        case_interrupts.ON_TIMEOUT,
+        case_interrupts.PLAIN,
+        "adds",
+        0.2e-6,
     ),
 )
 

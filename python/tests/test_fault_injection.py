@@ -309,16 +309,29 @@ def _check_instance(instance: Instance | None, secrets: dict[str, bytes]) -> Non
 
 @pytest.mark.parametrize("name", sorted(_SCENARIOS))
 def test_an_exception_at_every_point(name: str, call_path: CallPath) -> None:
+    _inject_everywhere(name, call_path == "fast", {})
+
+
+# The guarded call path (a deadline to register with the watcher, fuel to set) on the
+# scenarios that reach it through each layer: the raw runtime, Monocypher's, two-sum's.
+GUARDED = ("aead_lock", "Blake2b.update", "arena: alloc, write, call, read", "TwoSum")
+
+
+@pytest.mark.parametrize("name", [name for name in GUARDED if name in _SCENARIOS])
+def test_an_exception_at_every_point_of_a_guarded_call(name: str, call_path: CallPath) -> None:
+    _inject_everywhere(name, call_path == "fast", {"timeout": 60.0, "fuel": 10**15})
+
+
+def _inject_everywhere(name: str, fast: bool, options: dict[str, Any]) -> None:
     scenario = _SCENARIOS[name]
     require_bundled(scenario.artifact)
     path = GUESTS_DIR / f"{scenario.artifact}.wasm"
-    fast = call_path == "fast"
 
     # Held for the whole test: every run then finds the module loaded in this process (a
     # cold run still instantiates afresh), so each run goes through the same points.
-    loaded = Guest(path, fast_calls=fast).load()
+    loaded = Guest(path, fast_calls=fast, **options).load()
     counting = _Fault()
-    guest = Guest(path, fast_calls=fast)
+    guest = Guest(path, fast_calls=fast, **options)
     if not scenario.cold:
         run, _ = scenario.make(guest)
         assert run() == scenario.expected  # the runs will find everything in place
@@ -330,7 +343,7 @@ def test_an_exception_at_every_point(name: str, call_path: CallPath) -> None:
     injected = 0
     for at in range(counting.points):
         if scenario.cold:
-            guest = Guest(path, fast_calls=fast)
+            guest = Guest(path, fast_calls=fast, **options)
         run, finish = scenario.make(guest)
         fault = _Fault(at)
         with fault.armed(), suppress(KeyboardInterrupt):
@@ -352,4 +365,5 @@ def test_an_exception_at_every_point(name: str, call_path: CallPath) -> None:
             raise AssertionError(f"after a fault at {fault.where}: {error}") from None
     assert injected > counting.points // 2, f"only {injected} of {counting.points} points hit"
     assert loaded.origin is not None
-    tally("faults injected", f"every point: {name}", injected)
+    label = f"every point: {name}" + (" (guarded)" if options else "")
+    tally("faults injected", label, injected)

@@ -4,13 +4,18 @@
 - :mod:`wasmext.twosum`: a drop-in two-sum backed by a Rust guest.
 - :mod:`wasmext.monocypher`: the whole Monocypher 4 API (AEAD, hashes, X25519, EdDSA, Argon2…).
 - :mod:`wasmext.errors`: the exception hierarchy (root :class:`WasmextError`).
+- :func:`deadline` and :func:`interrupt_on`: stopping interruptible guests' calls.
 """
 
 from __future__ import annotations
 
+from ._interrupts import deadline, interrupt_on
 from .errors import (
     ForgeryError,
+    GuestBudgetExceeded,
+    GuestInterrupted,
     GuestMemoryError,
+    GuestTimeout,
     GuestTrap,
     InvalidInput,
     InvalidModule,
@@ -28,7 +33,10 @@ __all__ = [
     "ForgeryError",
     "Function",
     "Guest",
+    "GuestBudgetExceeded",
+    "GuestInterrupted",
     "GuestMemoryError",
+    "GuestTimeout",
     "GuestTrap",
     "Instance",
     "InvalidInput",
@@ -40,4 +48,6 @@ __all__ = [
     "WasmextError",
     "__version__",
     "bundled",
+    "deadline",
+    "interrupt_on",
 ]

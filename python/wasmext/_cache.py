@@ -89,10 +89,15 @@ def default_cache_dir() -> Path:
     return Path(base) / "wasmext"
 
 
-def cache_key(wasm_sha256: str, wasmtime_version: str) -> str:
-    """File name of the entry for one artifact under one engine build on this host."""
+def cache_key(wasm_sha256: str, wasmtime_version: str, variant: str = "") -> str:
+    """File name of the entry for one artifact under one engine build on this host.
+
+    ``variant`` names what the engine's code does besides running (``"epoch"``, ``"fuel"``…,
+    see :func:`wasmext._module.variant`); the plain variant keeps the key it always had.
+    """
     host = f"{platform.system()}-{platform.machine()}".lower()
-    parts = (wasm_sha256, f"wasmtime-{wasmtime_version}", host, _ENGINE_CONFIG_TAG)
+    tag = f"{_ENGINE_CONFIG_TAG}+{variant}" if variant else _ENGINE_CONFIG_TAG
+    parts = (wasm_sha256, f"wasmtime-{wasmtime_version}", host, tag)
     return "-".join(part.replace(os.sep, "_") for part in parts) + ".cwasm"
 
 

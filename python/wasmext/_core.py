@@ -13,9 +13,18 @@ import sys
 
 import wasmtime
 
-from . import _fastcall, _forksafe, _stack
-from ._module import CompiledModule, engine
-from .errors import GuestMemoryError, GuestTrap, InvalidModule, OutOfBounds
+from . import _fastcall, _forksafe, _interrupts, _stack
+from ._interrupts import Line
+from ._module import CompiledModule, config, engine
+from .errors import (
+    GuestBudgetExceeded,
+    GuestInterrupted,
+    GuestMemoryError,
+    GuestTimeout,
+    GuestTrap,
+    InvalidModule,
+    OutOfBounds,
+)
 
 __all__ = ["RETAINED_MEMORY", "WASM32_MEMORY", "Core", "discard"]
 
@@ -62,6 +71,11 @@ def discard(base: int, size: int) -> None:
         ctypes.memset(base, 0, size)
 
 
+# The last line of wasmtime's message for an epoch interruption and for fuel running out.
+_INTERRUPTED = "wasm trap: interrupt"
+_OUT_OF_FUEL = "wasm trap: all fuel consumed by WebAssembly"
+
+
 def _trap_summary(message: str) -> str:
     # wasmtime puts the backtrace first and the reason ("wasm trap: ...") last.
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
@@ -72,9 +86,20 @@ class Core:
     """A store with one instantiated guest; every access happens under :attr:`lock`."""
 
     def __init__(
-        self, name: str, compiled: CompiledModule, max_memory: int | None, fast: bool
+        self,
+        name: str,
+        compiled: CompiledModule,
+        max_memory: int | None,
+        fast: bool,
+        timeout: float | None = None,
+        fuel: int | None = None,
     ) -> None:
-        """Instantiate ``compiled`` in a new store capped at ``max_memory`` bytes."""
+        """Instantiate ``compiled`` in a new store capped at ``max_memory`` bytes.
+
+        An interruptible module (``compiled.variant`` ``"epoch…"``) is instantiated on the
+        calling thread's own engine (its :class:`~wasmext._interrupts.Line`); ``timeout``
+        (seconds) then limits each call. ``fuel`` is each call's budget, for ``"…fuel"``.
+        """
         # Instantiation runs guest code too (a start function, data initialisation).
         _stack.check_thread_stack()
         self.name = name
@@ -84,7 +109,25 @@ class Core:
         self.poisoned: str | None = None
         #: Whether linear memory was discarded after the poisoning (see :meth:`discard`).
         self.discarded = False
-        store = wasmtime.Store(engine())
+        #: The interrupt line of an interruptible instance's engine, else ``None``.
+        self.line: Line | None = None
+        #: The bump count of :attr:`line` the store's deadline was armed at.
+        self.armed = 0
+        self.timeout = timeout
+        self.fuel = fuel
+        module = compiled.module
+        if compiled.variant.startswith("epoch"):
+            kind = compiled.variant
+            self.line = _interrupts.line(kind, lambda: config(kind))
+            _interrupts.watch()
+            module = compiled.for_line(self.line)
+            store = wasmtime.Store(self.line.engine)
+            self.armed = self.line.arm(store)
+        else:
+            store = wasmtime.Store(engine(compiled.variant))
+        if fuel is not None:
+            # Instantiation runs guest code too; each call gets its own budget again.
+            store.set_fuel(fuel)
         if max_memory is not None:
             # wasmtime takes an int64: a cap past what wasm32 can address is no cap at all,
             # and must not wrap into a small one.
@@ -92,7 +135,7 @@ class Core:
         try:
             # Under the lock, like every other use of the store: a fork waits for it.
             with self.lock:
-                self.wasm = wasmtime.Instance(store, compiled.module, [])
+                self.wasm = wasmtime.Instance(store, module, [])
         except wasmtime.Trap as error:
             raise GuestTrap(f"{name}: instantiation trapped: {error}") from None
         except wasmtime.WasmtimeError as error:
@@ -189,7 +232,9 @@ class Core:
         summary = _trap_summary(message)
         self.poisoned = f"{function}: {summary}"  # the real reason, over a placeholder
         self.discard()
-        return GuestTrap(f"{self.name}: {function} trapped: {summary}\n{message.strip()}")
+        error = GuestTrap(f"{self.name}: {function} trapped: {summary}\n{message.strip()}")
+        error.summary = summary
+        return error
 
     def fail_fast(self, function: str, error: int | None) -> GuestTrap:
         """:meth:`fail` for the fast path: take ownership of the C trap/error objects."""
@@ -206,6 +251,45 @@ class Core:
         if error:
             parts.append(api.error_message(error))
         return self.fail(function, "\n".join(parts))
+
+    def fail_guarded(
+        self, function: str, trap: GuestTrap, calls: _interrupts.Calls, quiet: bool
+    ) -> BaseException | None:
+        """What to raise for ``trap`` (from :meth:`fail`) of an interruptible or budgeted call.
+
+        ``quiet``: another exception (a signal handler's, raised as the call returned) is
+        already propagating, and should go on doing so: ``None`` then, the instance being
+        poisoned all the same. An interruption by a signal runs the pending handlers here,
+        so that what a handler raises is what the call raises.
+        """
+        reason, calls.reason = calls.reason, None
+        if quiet:
+            return None
+        summary = trap.summary
+        if summary == _OUT_OF_FUEL:
+            return GuestBudgetExceeded(
+                f"{self.name}: {function} used up its budget of {self.fuel} fuel and was "
+                "stopped; Guest(fuel=...) sets the budget (docs/security.md: choosing it)"
+            )
+        if summary != _INTERRUPTED:
+            return trap
+        if reason == _interrupts.DEADLINE:
+            return GuestTimeout(f"{self.name}: {function} ran past its deadline and was stopped")
+        if reason == _interrupts.SIGNAL:
+            _interrupts.run_pending_signal_handlers()
+            return GuestInterrupted(
+                f"{self.name}: {function} was stopped by a signal whose handler then "
+                "returned without raising; a stopped guest call cannot resume"
+            )
+        if reason == _interrupts.EVERYONE:
+            return GuestInterrupted(
+                f"{self.name}: {function} was stopped by Ctrl-C (the main thread got the "
+                "KeyboardInterrupt)"
+            )
+        return GuestInterrupted(
+            f"{self.name}: {function} was stopped because a call of another thread on the "
+            "same engine was (an instance shared between threads shares their interruptions)"
+        )
 
     def poison_error(self, function: str) -> GuestTrap:
         """The error for calling ``function`` on a poisoned instance (whose discard it ends)."""

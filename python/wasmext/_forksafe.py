@@ -31,6 +31,7 @@ __all__ = [
     "GUEST",
     "IDLE",
     "INSTANCE",
+    "LINE",
     "LOADER",
     "OBJECT",
     "Lock",
@@ -46,8 +47,9 @@ LOADER = 4  # the process-wide table of loaded modules
 ENGINE = 5  # the lazy creation of the engine
 INSTANCE = 6  # one instance's store and memory
 IDLE = 7  # the idle instances two-sum solvers hand on
+LINE = 8  # an engine's interrupt line, and the table of threads' calls (see _interrupts.py)
 
-_RANKS = 8
+_RANKS = 9
 #: The type of the locks :func:`lock` makes.
 Lock = threading.RLock
 _registry: list[weakref.WeakSet[Lock]] = [weakref.WeakSet() for _ in range(_RANKS)]

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import ctypes
 import struct
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn, SupportsIndex
 
 import wasmtime
 
-from . import _fastcall
+from . import _fastcall, _interrupts
+from ._interrupts import thread_calls
 from ._module import SUPPORTED_VALUE_TYPES, Signature
 from ._stack import thread_stack
 from ._values import exact_int
-from .errors import InvalidInput, InvalidModule, InvalidType
+from .errors import GuestTimeout, InvalidInput, InvalidModule, InvalidType
 
 if TYPE_CHECKING:
     from ._core import Core
@@ -243,6 +245,128 @@ class _PublicFunction(Function):
         return result  # type: ignore[no-any-return]
 
 
+def _limit(core: Core, calls: _interrupts.Calls, function: str) -> float | None:
+    """The deadline of a call on ``core`` now, refusing one that has passed already."""
+    scopes = calls.deadlines
+    limit = scopes[-1] if scopes else None
+    if limit is not None and time.monotonic() >= limit:
+        raise GuestTimeout(f"{core.name}: {function} was not started: its deadline had passed")
+    if core.timeout is not None:
+        own = time.monotonic() + core.timeout
+        if limit is None or own < limit:
+            limit = own
+    if limit is not None:
+        _interrupts.poke_if_asleep()
+    return limit
+
+
+def _enter(core: Core, function: str) -> _interrupts.Calls:
+    """Register the calling thread's call on ``core`` with the watcher; return its record.
+
+    Order matters (see :mod:`wasmext._interrupts`): a passed deadline is refused before
+    anything changes; the call is registered before the arming check, so that a bump the
+    watcher makes after that check is meant for this call, and one made before it is seen.
+    """
+    calls: _interrupts.Calls = thread_calls.calls
+    line = core.line
+    if line is None:
+        return calls
+    calls.limit = _limit(core, calls, function) if calls.deadlines or core.timeout else None
+    calls.reason = None
+    calls.line = line
+    if line.busy or line.bumps != core.armed:
+        core.armed = line.arm(core.store)
+    return calls
+
+
+class _GuardedFastFunction(_FastFunction):
+    """The fast path of an interruptible or budgeted instance (see :mod:`wasmext._interrupts`)."""
+
+    __slots__ = ("_line", "_watched")
+
+    def __init__(self, core: Core, name: str, signature: Signature, func: object) -> None:
+        super().__init__(core, name, signature, func)
+        self._line = core.line
+        # Whether every call has a deadline to watch, whatever the thread's scopes say.
+        self._watched = core.timeout is not None
+
+    def _call_trusted(self, args: Sequence[int]) -> int | None:
+        core = self._core
+        if core.poisoned is not None:
+            raise core.poison_error(self.name)
+        self._pack(self._raw, 0, *args)
+        core.memory_stale = True
+        if core.fuel is not None:
+            core.store.set_fuel(core.fuel)
+        # _enter() inline, its common case: no deadline. This is the hot path.
+        calls: _interrupts.Calls = thread_calls.calls
+        line = self._line
+        if line is not None:
+            if self._watched or calls.deadlines:
+                calls.limit = _limit(core, calls, self.name)
+            else:
+                calls.limit = None
+            calls.reason = None
+            calls.line = line
+            if line.busy or line.bumps != core.armed:
+                core.armed = line.arm(core.store)
+        error = None
+        # Until the call's result is in hand, an exception in flight is a signal handler's,
+        # raised as the call returned: it goes on, over whatever the trap would have raised.
+        quiet = True
+        try:
+            error = self._invoke()
+            quiet = False
+        finally:
+            calls.line = None
+            if error or self._trap.value:
+                failure = core.fail_guarded(
+                    self.name, core.fail_fast(self.name, error), calls, quiet
+                )
+                if failure is not None:
+                    raise failure
+        mask = self._mask
+        if mask == 0xFFFF_FFFF:
+            return self._r32[0]
+        return self._slots[0] if mask else None
+
+
+class _GuardedPublicFunction(_PublicFunction):
+    """The public path of an interruptible or budgeted instance."""
+
+    __slots__ = ()
+
+    def _call_signed(self, signed: list[int]) -> int | None:
+        core = self._core
+        if core.poisoned is not None:
+            raise core.poison_error(self.name)
+        core.memory_stale = True
+        if core.fuel is not None:
+            core.store.set_fuel(core.fuel)
+        calls = _enter(core, self.name)
+        core.poisoned = f"{self.name}: interrupted before its outcome was known"
+        quiet = True
+        trap = None
+        try:
+            try:
+                result = self._func(core.store, *signed)
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as error:
+                trap = core.fail(self.name, str(error))
+            quiet = False
+        finally:
+            calls.line = None
+            if quiet and trap is None:
+                # A handler's exception cut wasmtime-py short: whether the guest trapped is
+                # unknowable, and the instance stays poisoned; discard it as after a trap.
+                core.discard()
+        if trap is not None:
+            failure = core.fail_guarded(self.name, trap, calls, quiet=False)
+            assert failure is not None
+            raise failure from None
+        core.poisoned = None
+        return result  # type: ignore[no-any-return]
+
+
 def make_function(core: Core, name: str, signature: Signature, func: object) -> Function:
     """A :class:`Function` for ``func`` on the core's call path.
 
@@ -258,5 +382,9 @@ def make_function(core: Core, name: str, signature: Signature, func: object) -> 
         raise InvalidModule(
             f"{core.name}: export {name!r} has type {found}, but {signature} was expected"
         )
-    cls = _FastFunction if core.fast else _PublicFunction
-    return cls(core, name, signature, func)
+    guarded = core.line is not None or core.fuel is not None
+    if core.fast:
+        fast = _GuardedFastFunction if guarded else _FastFunction
+        return fast(core, name, signature, func)
+    public = _GuardedPublicFunction if guarded else _PublicFunction
+    return public(core, name, signature, func)

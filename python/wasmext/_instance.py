@@ -34,6 +34,14 @@ class Owner(Protocol):
     def max_memory(self) -> int | None:
         """The cap on linear memory, in bytes."""
 
+    @property
+    def timeout(self) -> float | None:
+        """Each call's time limit in seconds (interruptible guests), or ``None``."""
+
+    @property
+    def fuel(self) -> int | None:
+        """Each call's fuel budget, or ``None``."""
+
     def new_instance(self) -> Instance:
         """Another instance of the same module."""
 
@@ -67,7 +75,7 @@ class Instance:
         """Instantiate ``compiled`` in a new store; use :meth:`Guest.instance` instead."""
         self.guest = guest
         self._compiled = compiled
-        self._core = Core(guest.name, compiled, guest.max_memory, fast)
+        self._core = Core(guest.name, compiled, guest.max_memory, fast, guest.timeout, guest.fuel)
         self._functions: dict[str, Function] = {}
         # One token per open arena block; an outermost block's token stays until its reset is
         # done (see arena()).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import wasmtime
 
@@ -12,7 +12,20 @@ from . import _fastcall, _forksafe, _stack
 from ._cache import ModuleCache, cache_key
 from .errors import InvalidModule
 
-__all__ = ["CompiledModule", "Origin", "Signature", "engine", "forget_loaded_modules", "load"]
+if TYPE_CHECKING:
+    from ._interrupts import Line
+
+__all__ = [
+    "CompiledModule",
+    "Origin",
+    "Signature",
+    "Variant",
+    "config",
+    "engine",
+    "forget_loaded_modules",
+    "load",
+    "variant",
+]
 
 #: How a module came to be in memory.
 Origin = Literal["compiled", "disk-cache", "process"]
@@ -24,41 +37,67 @@ _REQUIRED_FUNCTIONS = {
     "bump_reset": ((), ()),
 }
 
-_engine: wasmtime.Engine | None = None
+_engines: dict[str, wasmtime.Engine] = {}
 _engine_lock = _forksafe.lock(_forksafe.ENGINE)
 _load_lock = _forksafe.lock(_forksafe.LOADER)
-_loaded: weakref.WeakValueDictionary[str, CompiledModule] = weakref.WeakValueDictionary()
+_loaded: weakref.WeakValueDictionary[tuple[str, str], CompiledModule] = (
+    weakref.WeakValueDictionary()
+)
+
+#: The engine variants, by what compiled code does besides running: ``""`` nothing,
+#: ``"epoch"`` checks for interruption (:mod:`wasmext._interrupts`), ``"fuel"`` counts fuel,
+#: ``"epoch+fuel"`` both. Each compiles to different code, so each has its own cache entries.
+Variant = Literal["", "epoch", "fuel", "epoch+fuel"]
 
 
-def engine() -> wasmtime.Engine:
-    """The process-wide engine every guest is compiled for and instantiated in.
+def variant(*, interruptible: bool, fuel: bool) -> Variant:
+    """The engine variant for guests with these options."""
+    if interruptible:
+        return "epoch+fuel" if fuel else "epoch"
+    return "fuel" if fuel else ""
+
+
+def config(kind: Variant) -> wasmtime.Config:
+    """A fresh engine configuration of variant ``kind``.
 
     It compiles on the calling thread: wasmtime's parallel compilation starts a thread pool
     that a process forked afterwards does not have, and the child's first compilation then
     waits for it forever. Compiling serially costs a few tens of milliseconds once per
     artifact and machine (the disk cache keeps the result).
     """
-    global _engine
-    if _engine is None:
+    settings = wasmtime.Config()
+    # Linear memory never moves: it grows inside the reservation wasmtime makes for it (all
+    # of a 32-bit memory's 4 GiB on 64-bit hosts), so a host pointer into it stays valid for
+    # the store's life instead of dangling after growth (wasmtime#9334). Scratch blocks rely
+    # on it (see _scratch.py).
+    settings.memory_may_move = False
+    settings.parallel_compilation = False
+    # Explicit, because _stack.check_thread_stack() refuses threads whose stack cannot hold
+    # it: the two must agree. Compiled code does not depend on it (wasmtime sets the limit at
+    # each entry), so cached artifacts stay valid.
+    settings.max_wasm_stack = _stack.MAX_WASM_STACK
+    settings.epoch_interruption = kind.startswith("epoch")
+    settings.consume_fuel = kind.endswith("fuel")
+    return settings
+
+
+def engine(kind: Variant = "") -> wasmtime.Engine:
+    """The process-wide engine of variant ``kind``, which modules are compiled for.
+
+    Stores of interruptible guests live on their thread's own engine instead (see
+    :func:`wasmext._interrupts.line`), which gets its modules by deserializing what this one
+    compiled.
+    """
+    found = _engines.get(kind)
+    if found is None:
         with _engine_lock:
-            if _engine is None:
-                config = wasmtime.Config()
-                # Linear memory never moves: it grows inside the reservation wasmtime makes
-                # for it (all of a 32-bit memory's 4 GiB on 64-bit hosts), so a host pointer
-                # into it stays valid for the store's life instead of dangling after growth
-                # (wasmtime#9334). Scratch blocks rely on it (see _scratch.py).
-                config.memory_may_move = False
-                config.parallel_compilation = False
-                # Explicit, because _stack.check_thread_stack() refuses threads whose stack
-                # cannot hold it: the two must agree. Compiled code does not depend on it
-                # (wasmtime sets the limit at each entry), so cached artifacts stay valid.
-                config.max_wasm_stack = _stack.MAX_WASM_STACK
-                created = wasmtime.Engine(config)
+            found = _engines.get(kind)
+            if found is None:
+                created = wasmtime.Engine(config(kind))
                 # A signal handler may have made one while this thread was here (the lock
                 # is reentrant): keep the first, which modules may already be compiled for.
-                if _engine is None:
-                    _engine = created
-    return _engine
+                found = _engines.setdefault(kind, created)
+    return found
 
 
 @dataclass(frozen=True)
@@ -81,6 +120,20 @@ class CompiledModule:
     module: wasmtime.Module
     sha256: str
     functions: dict[str, Signature]
+    #: The engine variant it was compiled for.
+    variant: Variant = ""
+    #: The compiled code, for the per-thread engines of interruptible guests (else ``None``).
+    serialized: bytes | None = None
+
+    def for_line(self, line: Line) -> wasmtime.Module:
+        """The module deserialized for ``line``'s engine, once (about half a millisecond)."""
+        found = line.modules.get(self.sha256)
+        if found is None:
+            assert self.serialized is not None, "only interruptible modules run on lines"
+            found = line.modules[self.sha256] = wasmtime.Module.deserialize(
+                line.engine, self.serialized
+            )
+        return found
 
 
 def _describe(extern_type: object) -> str:
@@ -138,7 +191,7 @@ def _reason(error: wasmtime.WasmtimeError) -> str:
     return "; ".join(line.split(": ", 1)[-1] if line[:1].isdigit() else line for line in useful)
 
 
-def _compile(wasm: bytes, name: str) -> wasmtime.Module:
+def _compile(wasm: bytes, name: str, kind: Variant) -> wasmtime.Module:
     if not wasm.startswith(WASM_MAGIC):
         if wasm.lstrip()[:1] == b"(":
             raise InvalidModule(
@@ -147,17 +200,17 @@ def _compile(wasm: bytes, name: str) -> wasmtime.Module:
             )
         raise InvalidModule(f"{name} is not a WebAssembly binary (no \\0asm header)")
     try:
-        return wasmtime.Module(engine(), wasm)
+        return wasmtime.Module(engine(kind), wasm)
     except wasmtime.WasmtimeError as error:
         raise InvalidModule(f"{name} is not a valid WebAssembly module: {_reason(error)}") from None
 
 
-def _from_disk(cache: ModuleCache, key: str) -> wasmtime.Module | None:
+def _from_disk(cache: ModuleCache, key: str, kind: Variant) -> wasmtime.Module | None:
     payload = cache.load(key)
     if payload is None:
         return None
     try:
-        return wasmtime.Module.deserialize(engine(), payload)
+        return wasmtime.Module.deserialize(engine(kind), payload)
     except wasmtime.WasmtimeError:
         # Verified bytes that this engine still refuses (e.g. CPU features differ):
         # recompile, and the store below replaces the entry.
@@ -165,7 +218,7 @@ def _from_disk(cache: ModuleCache, key: str) -> wasmtime.Module | None:
 
 
 def load(
-    wasm: bytes, sha256: str, name: str, cache: ModuleCache | None
+    wasm: bytes, sha256: str, name: str, cache: ModuleCache | None, kind: Variant = ""
 ) -> tuple[CompiledModule, Origin]:
     """The validated module for ``wasm`` and where it came from: this process, disk, or Cranelift.
 
@@ -174,20 +227,27 @@ def load(
     # Compiling (Cranelift) overflows a small thread stack as surely as a deep guest does.
     _stack.check_thread_stack()
     with _load_lock:
-        loaded = _loaded.get(sha256)
+        loaded = _loaded.get((sha256, kind))
         if loaded is not None:
             return loaded, "process"
-        key = cache_key(sha256, _fastcall.WASMTIME_VERSION)
-        module = _from_disk(cache, key) if cache is not None else None
+        key = cache_key(sha256, _fastcall.WASMTIME_VERSION, kind)
+        module = _from_disk(cache, key, kind) if cache is not None else None
         origin: Origin = "disk-cache"
         if module is None:
-            module = _compile(wasm, name)
+            module = _compile(wasm, name, kind)
             origin = "compiled"
         functions = validate(module, name)
+        interruptible = kind.startswith("epoch")
+        serialized = None
+        if (origin == "compiled" and cache is not None) or interruptible:
+            serialized = bytes(module.serialize())
         if origin == "compiled" and cache is not None:
-            cache.store(key, bytes(module.serialize()))
-        loaded = CompiledModule(module, sha256, functions)
-        _loaded[sha256] = loaded
+            assert serialized is not None
+            cache.store(key, serialized)
+        loaded = CompiledModule(
+            module, sha256, functions, kind, serialized if interruptible else None
+        )
+        _loaded[sha256, kind] = loaded
         return loaded, origin
 
 

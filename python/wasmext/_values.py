@@ -9,12 +9,13 @@ once, and works on the result only.
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import SupportsIndex, cast
 
-from .errors import InvalidType
+from .errors import InvalidInput, InvalidType
 
-__all__ = ["exact_int", "exact_str"]
+__all__ = ["exact_int", "exact_seconds", "exact_str"]
 
 # The C-level conversions, looked up on the builtin types so that no override can intercept
 # them: for an int (str) subclass they return an exact int (str) with the same value.
@@ -44,3 +45,18 @@ def exact_str(value: object, what: str) -> str:
     if not isinstance(value, str):
         raise InvalidType(f"{what} must be a str, not {type(value).__name__}")
     return _str_of_str(value)
+
+
+def exact_seconds(value: object, what: str) -> float:
+    """``value`` (an ``int`` or ``float``, not ``bool``) as a finite, positive ``float``.
+
+    Raises :class:`~wasmext.errors.InvalidType` or :class:`~wasmext.errors.InvalidInput`
+    naming ``what``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidType(f"{what} must be a number of seconds, not {type(value).__name__}")
+    # float.__float__ and int.__float__ from the builtins: no override of a subclass runs.
+    seconds = float.__float__(value) if isinstance(value, float) else int.__float__(value)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidInput(f"{what} must be a positive, finite number of seconds, got {seconds}")
+    return seconds

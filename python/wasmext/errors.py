@@ -10,7 +10,10 @@ from __future__ import annotations
 
 __all__ = [
     "ForgeryError",
+    "GuestBudgetExceeded",
+    "GuestInterrupted",
     "GuestMemoryError",
+    "GuestTimeout",
     "GuestTrap",
     "InvalidInput",
     "InvalidModule",
@@ -32,6 +35,36 @@ class GuestTrap(WasmextError, RuntimeError):
     The instance that trapped is unusable afterwards: :meth:`Guest.instance`
     hands out a fresh one on the next call, and a held :class:`Instance` raises
     this error again for every further guest call.
+    """
+
+    #: The trap's reason, one line (``"wasm trap: unreachable"``...), when known.
+    summary: str = ""
+
+
+class GuestBudgetExceeded(GuestTrap):
+    """The guest call used up its fuel (``Guest(fuel=...)``) and was stopped there.
+
+    Like any trap, the instance is unusable afterwards (and its memory was discarded).
+    """
+
+
+class GuestTimeout(WasmextError, TimeoutError):
+    """An interruptible guest call ran past its deadline and was stopped there.
+
+    The deadline is ``Guest(timeout=...)`` or an enclosing :func:`wasmext.deadline` block.
+    The instance is handled like one that trapped: discarded, and replaced by the next
+    :meth:`Guest.instance`. A call that would start after the deadline raises this too,
+    without running.
+    """
+
+
+class GuestInterrupted(WasmextError, InterruptedError):
+    """An interruptible guest call was stopped by a signal, and no handler raised instead.
+
+    Raised in threads other than the main one when Ctrl-C stops every call (the main thread
+    gets the ``KeyboardInterrupt``), and on the main thread when a signal registered with
+    :func:`wasmext.interrupt_on` stopped the call but its handler returned normally. The
+    instance is handled like one that trapped.
     """
 
 

@@ -31,12 +31,12 @@ import threading
 from pathlib import Path
 from typing import Any, Union
 
-from . import _fastcall, _forksafe, _module
+from . import _fastcall, _forksafe, _interrupts, _module
 from ._cache import ModuleCache, default_cache_dir
 from ._function import Function
 from ._instance import RETAINED_MEMORY, Instance
 from ._module import Origin, Signature
-from ._values import exact_int, exact_str
+from ._values import exact_int, exact_seconds, exact_str
 from .errors import InvalidInput, InvalidModule, InvalidType
 
 __all__ = [
@@ -82,6 +82,16 @@ class Guest:
     ``fast_calls``: ``None`` picks the fast path when available (unless
     ``$WASMEXT_PUBLIC_API`` is set), ``False`` forces wasmtime-py's public API.
 
+    Stopping calls (``docs/security.md``, "Stopping guests"): ``interruptible=True`` compiles
+    the guest with epoch checks, so that Ctrl-C, ``timeout`` and :func:`wasmext.deadline`
+    can stop a running call (:class:`~wasmext.errors.GuestTimeout`,
+    :class:`~wasmext.errors.GuestInterrupted`; the instance is then handled like one that
+    trapped). The checks slow tight loops down (``docs/benchmarks.md``), so it is off unless
+    asked for here or by ``$WASMEXT_INTERRUPTIBLE=1`` (which also covers :func:`bundled`
+    guests); ``timeout`` (seconds per call) implies it. ``fuel`` gives every call a
+    deterministic budget of guest work (:class:`~wasmext.errors.GuestBudgetExceeded` when
+    spent), for guests you do not trust.
+
     Loading raises :class:`~wasmext.errors.InvalidModule` for malformed bytes or a
     module that lacks ``memory``, ``bump_alloc: (i32) -> i32`` or ``bump_reset: () -> ()``.
 
@@ -104,6 +114,9 @@ class Guest:
         max_memory: int | None = DEFAULT_MAX_MEMORY,
         cache: CacheSetting = True,
         fast_calls: bool | None = None,
+        interruptible: bool | None = None,
+        timeout: float | None = None,
+        fuel: int | None = None,
     ) -> None:
         """Read ``source`` now; compile on first use."""
         # Where a pickle says the bytes come from (see the class docstring): absolute,
@@ -141,6 +154,24 @@ class Guest:
         self._fast_calls = fast_calls
         wanted = fast_calls if fast_calls is not None else not _fastcall.public_api_forced()
         self._fast = bool(wanted) and _fastcall.AVAILABLE
+        self._interruptible_setting = interruptible
+        self._timeout = None if timeout is None else exact_seconds(timeout, "timeout")
+        if interruptible is None:
+            interruptible = self._timeout is not None or _interruptible_by_default()
+        elif type(interruptible) is not bool:
+            raise InvalidType(f"interruptible must be a bool, not {type(interruptible).__name__}")
+        elif not interruptible and self._timeout is not None:
+            raise InvalidInput("a timeout needs an interruptible guest: drop interruptible=False")
+        self._interruptible = interruptible
+        if fuel is not None:
+            fuel = exact_int(fuel, "fuel")
+            if fuel <= 0 or fuel >= 1 << 64:
+                raise InvalidInput(f"fuel must be > 0 and < 2**64, got {fuel}")
+        self._fuel = fuel
+        self._variant = _module.variant(interruptible=interruptible, fuel=fuel is not None)
+        if interruptible:
+            # On the main thread, this is where Ctrl-C starts reaching guest calls.
+            _interrupts.watch()
         self._sha256 = hashlib.sha256(self._wasm).hexdigest()
         self._compiled: _module.CompiledModule | None = None
         self._origin: Origin | None = None
@@ -161,6 +192,21 @@ class Guest:
     def max_memory(self) -> int | None:
         """Linear memory cap per instance in bytes, or ``None`` for wasm32's 4 GiB."""
         return self._max_memory
+
+    @property
+    def interruptible(self) -> bool:
+        """Whether Ctrl-C, a timeout or :func:`wasmext.deadline` can stop a running call."""
+        return self._interruptible
+
+    @property
+    def timeout(self) -> float | None:
+        """Each call's time limit in seconds, or ``None``."""
+        return self._timeout
+
+    @property
+    def fuel(self) -> int | None:
+        """Each call's budget of fuel (guest work), or ``None`` for no budget."""
+        return self._fuel
 
     @property
     def fast_calls(self) -> bool:
@@ -210,7 +256,7 @@ class Guest:
                 compiled = self._compiled
                 if compiled is None:
                     compiled, self._origin = _module.load(
-                        self._wasm, self._sha256, self._name, self._cache
+                        self._wasm, self._sha256, self._name, self._cache, self._variant
                     )
                     self._compiled = compiled
         return compiled
@@ -224,7 +270,14 @@ class Guest:
             kind, source = "path", self._path
         else:
             kind, source = "bytes", self._wasm
-        settings = (self._max_memory, self._cache_setting, self._fast_calls)
+        settings = (
+            self._max_memory,
+            self._cache_setting,
+            self._fast_calls,
+            self._interruptible_setting,
+            self._timeout,
+            self._fuel,
+        )
         return _unpickle_guest, (kind, source, self._sha256, *settings)
 
     def __copy__(self) -> Guest:
@@ -236,7 +289,14 @@ class Guest:
     def __repr__(self) -> str:
         """Name, hash prefix and call path."""
         path = "fast" if self._fast else "public"
-        return f"<wasmext.Guest {self._name} sha256={self._sha256[:12]} {path} calls>"
+        extras = "".join(
+            f" {label}" for label, on in (("interruptible", self._interruptible),) if on
+        )
+        if self._timeout is not None:
+            extras += f" timeout={self._timeout:g}s"
+        if self._fuel is not None:
+            extras += f" fuel={self._fuel}"
+        return f"<wasmext.Guest {self._name} sha256={self._sha256[:12]} {path} calls{extras}>"
 
 
 def _unpickle_guest(
@@ -246,8 +306,19 @@ def _unpickle_guest(
     max_memory: int | None,
     cache: CacheSetting,
     fast_calls: bool | None,
+    interruptible: bool | None = None,
+    timeout: float | None = None,
+    fuel: int | None = None,
 ) -> Guest:
     """The :class:`Guest` a pickle describes, refused unless its bytes have ``sha256``."""
+    options: dict[str, Any] = {
+        "max_memory": max_memory,
+        "cache": cache,
+        "fast_calls": fast_calls,
+        "interruptible": interruptible,
+        "timeout": timeout,
+        "fuel": fuel,
+    }
     if kind == "bundled":
         assert isinstance(source, str)
         guest = bundled(source)
@@ -258,13 +329,13 @@ def _unpickle_guest(
         where = f"the file {source}"
         fix = "put the same file there, or pickle a Guest of the bytes to send the module"
         try:
-            guest = Guest(source, max_memory=max_memory, cache=cache, fast_calls=fast_calls)
+            guest = Guest(source, **options)
         except OSError as error:
             raise InvalidModule(
                 f"cannot unpickle a Guest: cannot read {where}: {error.strerror or error}; {fix}"
             ) from error
     else:
-        guest = Guest(source, max_memory=max_memory, cache=cache, fast_calls=fast_calls)
+        guest = Guest(source, **options)
         where, fix = "the pickled bytes", "the pickle is corrupt: send it again"
     if guest.sha256 != sha256:
         raise InvalidModule(
@@ -272,6 +343,14 @@ def _unpickle_guest(
             f"guest had loaded sha256 {sha256}; refusing to run another module: {fix}"
         )
     return guest
+
+
+#: Environment variable that makes guests interruptible unless they say otherwise.
+INTERRUPTIBLE_ENV = "WASMEXT_INTERRUPTIBLE"
+
+
+def _interruptible_by_default() -> bool:
+    return os.environ.get(INTERRUPTIBLE_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 _bundled: dict[str, Guest] = {}
