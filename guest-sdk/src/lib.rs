@@ -21,6 +21,7 @@ compile_error!(
      the `atomics` target feature breaks that"
 );
 
+pub mod abi;
 #[cfg(target_arch = "wasm32")]
 pub mod arena;
 pub mod bump;
@@ -29,10 +30,12 @@ mod dlmalloc;
 pub mod host;
 pub mod memory;
 mod pod;
+mod wipe;
 
 #[cfg(test)]
 mod fake_memory;
 
+pub use guest_sdk_macros::{export, GuestError};
 pub use pod::Pod;
 
 /// Defines the guest's arena exports, `bump_alloc` and `bump_reset` (see `arena::alloc` and
