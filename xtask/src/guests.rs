@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use crate::cmd::Cmd;
+use crate::interface::{ErrorEnum, Function, Interface};
 
 /// How a guest's artifact is optimised: for bytes or for speed (a Cargo profile of the workspace
 /// and a wasm-opt level each).
@@ -61,12 +62,51 @@ pub struct Guest {
     pub name: String,
     /// The cdylib's file stem in cargo's output (`-` becomes `_`).
     pub lib_name: String,
-    /// Exactly what the artifact must export besides `memory`.
+    /// What the artifact must export besides `memory` and its interface's functions: empty for
+    /// a `#[guest_sdk::export]` guest, whose exports follow from its interface.
     pub exports: Vec<String>,
+    /// The interface a C guest declares (`[[package.metadata.wasmext.functions]]`, `errors`).
+    pub declared: Interface,
     /// Fixtures are built and tested but not shipped in the Python package.
     pub ship: bool,
     /// The profile `cargo xtask build` uses unless `--profile` says otherwise.
     pub profile: Profile,
+}
+
+/// The arena's exports, which every guest has.
+pub const ARENA_EXPORTS: [&str; 2] = ["bump_alloc", "bump_reset"];
+
+impl Guest {
+    /// This guest with its whole interface (what it declares and what its linked module
+    /// embeds) and, when it declares no exports, the arena's and the interface's functions as
+    /// its exports.
+    pub fn with_interface(&self, embedded: Interface) -> Result<(Guest, Interface)> {
+        let interface = self.declared.clone().merged(embedded);
+        interface
+            .validate()
+            .with_context(|| format!("guest `{}`: its interface", self.name))?;
+        let mut exports = self.exports.clone();
+        if exports.is_empty() {
+            if interface.functions.is_empty() {
+                bail!(
+                    "guest `{}` exports nothing: list [package.metadata.wasmext] exports, or \
+                     export functions with #[guest_sdk::export]",
+                    self.name
+                );
+            }
+            exports.extend(ARENA_EXPORTS.map(String::from));
+        }
+        for function in &interface.functions {
+            if !exports.contains(&function.name) {
+                exports.push(function.name.clone());
+            }
+        }
+        let guest = Guest {
+            exports,
+            ..self.clone()
+        };
+        Ok((guest, interface))
+    }
 }
 
 /// What the workspace declares, resolved through `cargo metadata`.
@@ -157,7 +197,13 @@ struct PackageMetadata {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct Declaration {
+    #[serde(default)]
     exports: Vec<String>,
+    /// A C guest's typed signatures (docs/abi.md); the build checks them against the wasm types.
+    #[serde(default)]
+    functions: Vec<Function>,
+    #[serde(default)]
+    errors: Vec<ErrorEnum>,
     #[serde(default = "yes")]
     ship: bool,
     /// `size` or `speed`: which one wins for this guest is a measured choice.
@@ -175,11 +221,16 @@ fn yes() -> bool {
 impl Declaration {
     /// The guest this declaration describes, once its fields are checked.
     fn guest(&self, name: &str, lib_name: String) -> Result<Guest> {
-        if self.exports.is_empty() || self.exports.iter().any(|e| e == "memory") {
-            bail!(
-                "guest `{name}`: [package.metadata.wasmext] exports must list its functions (`memory` is implied)"
-            );
+        if self.exports.iter().any(|e| e == "memory") {
+            bail!("guest `{name}`: [package.metadata.wasmext] exports: `memory` is implied");
         }
+        let declared = Interface {
+            functions: self.functions.clone(),
+            errors: self.errors.clone(),
+        };
+        declared
+            .validate()
+            .with_context(|| format!("guest `{name}`: [package.metadata.wasmext] functions"))?;
         let profile = match &self.profile {
             None => Profile::DEFAULT,
             Some(profile) => Profile::parse(profile)
@@ -189,6 +240,7 @@ impl Declaration {
             name: name.to_owned(),
             lib_name,
             exports: self.exports.clone(),
+            declared,
             ship: self.ship,
             profile,
         })
@@ -278,6 +330,7 @@ mod tests {
             name: name.into(),
             lib_name: name.into(),
             exports: vec!["f".into()],
+            declared: Interface::default(),
             ship,
             profile,
         }
