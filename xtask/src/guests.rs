@@ -393,4 +393,99 @@ mod tests {
         let plan = ws.build_plan(&ws.select(&[]).unwrap(), Some(Profile::Size));
         assert_eq!(names(&plan), names(&ws.all(Some(Profile::Size))));
     }
+
+    fn declaration(toml_text: &str) -> Result<Guest> {
+        let decl: Declaration = toml::from_str(toml_text)?;
+        decl.guest("g", "g".into())
+    }
+
+    fn function(name: &str, params: &[(&str, &str)]) -> Function {
+        Function {
+            name: name.into(),
+            doc: String::new(),
+            params: params
+                .iter()
+                .map(|(name, ty)| crate::interface::Param {
+                    name: (*name).into(),
+                    ty: (*ty).into(),
+                })
+                .collect(),
+            result: "u32".into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_macro_guest_exports_the_arena_and_its_functions() -> Result<()> {
+        let guest = declaration("")?;
+        let embedded = Interface {
+            functions: vec![function("compress", &[("data", "&[u8]")])],
+            errors: vec![],
+        };
+        let (resolved, interface) = guest.with_interface(embedded)?;
+        assert_eq!(resolved.exports, ["bump_alloc", "bump_reset", "compress"]);
+        assert_eq!(interface.functions[0].name, "compress");
+        let err = guest.with_interface(Interface::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("guest `g` exports nothing"),
+            "{err}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_c_guest_declares_its_signatures_in_cargo_toml() -> Result<()> {
+        let guest = declaration(
+            r#"
+            exports = ["bump_alloc", "bump_reset", "adler32"]
+            [[functions]]
+            name = "adler32"
+            doc = "A checksum."
+            params = [{ name = "data", type = "&[u8]" }]
+            result = "u32"
+            "#,
+        )?;
+        assert_eq!(guest.declared.functions[0].params[0].ty, "&[u8]");
+        assert_eq!(guest.declared.functions[0].error, None);
+        let (resolved, interface) = guest.with_interface(Interface::default())?;
+        assert_eq!(resolved.exports, ["bump_alloc", "bump_reset", "adler32"]);
+        assert_eq!(
+            crate::interface::signature(&interface.functions[0])?,
+            "(i32, i32, i32) -> i32"
+        );
+        let bad = declaration(
+            r#"
+            exports = ["adler32"]
+            [[functions]]
+            name = "adler32"
+            params = [{ name = "data", type = "&[u16]" }]
+            result = "u32"
+            "#,
+        )
+        .unwrap_err();
+        let message = format!("{bad:#}");
+        assert!(
+            message.contains("function `adler32`: parameter `data` has the unknown type `&[u16]`"),
+            "{message}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_function_both_declared_and_embedded_is_refused() -> Result<()> {
+        let guest = declaration(
+            r#"
+            [[functions]]
+            name = "f"
+            result = "u32"
+            "#,
+        )?;
+        let embedded = Interface {
+            functions: vec![function("f", &[])],
+            errors: vec![],
+        };
+        let err = format!("{:#}", guest.with_interface(embedded).unwrap_err());
+        assert!(err.contains("function `f` is declared twice"), "{err}");
+        Ok(())
+    }
 }

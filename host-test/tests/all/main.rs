@@ -1,3 +1,4 @@
+mod abi_probe;
 mod arena;
 mod deflate;
 mod high_memory;
