@@ -49,6 +49,14 @@ pub fn alloc(size: u32) -> u32 {
     unsafe { state() }.arena.alloc(size)
 }
 
+/// Whether the arena lent every byte of `bytes` since the last reset: memory the host may name
+/// as an argument, which nothing but the host writes during a call.
+#[inline(always)]
+pub fn handed_out(bytes: core::ops::Range<u64>) -> bool {
+    // SAFETY: the only reference, for this line.
+    unsafe { state() }.arena.handed_out(bytes)
+}
+
 /// `bump_reset`: zeroes every byte handed out since the last reset, then rewinds.
 ///
 /// # Safety

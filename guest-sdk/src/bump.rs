@@ -17,6 +17,8 @@
 //! nanoseconds per page the cursor passes, its own or someone else's, in `alloc` and `rewind`:
 //! negligible next to the work that grew those pages.
 
+use core::ops::Range;
+
 use crate::memory::{LinearMemory, MEMORY_LIMIT, PAGE};
 
 /// Alignment of every pointer the arena hands out.
@@ -117,6 +119,21 @@ impl<M: LinearMemory> Arena<M> {
         // `|`, not `||`: both tests are cheap and valid for any page, and no branch is smaller.
         (u64::from(page) < self.memory.heap_end() / PAGE)
             | (self.grown[page as usize / 32 % WORDS] & (1 << (page % 32)) != 0)
+    }
+
+    /// Whether the arena handed out every byte of `bytes` (since the last reset): below the
+    /// cursor, past the base, and on pages it owns. Nothing but the host writes such bytes while
+    /// a call runs, so a guest may borrow host arguments there. An empty range always passes.
+    pub fn handed_out(&self, bytes: Range<u64>) -> bool {
+        if bytes.is_empty() {
+            return true;
+        }
+        let base = self.base();
+        if bytes.start < base || bytes.end > base + u64::from(self.used) {
+            return false;
+        }
+        // Below the cursor, so below 4 GiB: page numbers fit in `u32`.
+        (bytes.start / PAGE..bytes.end.div_ceil(PAGE)).all(|page| self.owns(page as u32))
     }
 
     /// The current position, to [`rewind`](Self::rewind) to.

@@ -1,4 +1,5 @@
-//! dlmalloc as the `#[global_allocator]` (feature `dlmalloc`), on pages it grows itself.
+//! dlmalloc as the `#[global_allocator]` (feature `dlmalloc`), on pages it grows itself, wiping
+//! every block it takes back (`crate::wipe`).
 //!
 //! dlmalloc's own wasm system allocator first claims `[__heap_base, __heap_end)`, where the arena
 //! starts; this one only ever grows fresh pages. The arena sees those pages as someone else's
@@ -11,6 +12,7 @@ use core::ptr;
 use dlmalloc::{Allocator, Dlmalloc};
 
 use crate::memory::{LinearMemory, Wasm32, PAGE};
+use crate::wipe::Wiping;
 
 /// dlmalloc's source of memory: whole pages from `memory.grow`, never given back (wasm memory
 /// can't shrink).
@@ -95,15 +97,10 @@ unsafe impl GlobalAlloc for Heap {
         // SAFETY: as in `alloc`; `ptr` came from this allocator with `layout`.
         unsafe { self.dlmalloc().free(ptr, layout.size(), layout.align()) }
     }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as in `dealloc`.
-        unsafe {
-            self.dlmalloc()
-                .realloc(ptr, layout.size(), layout.align(), new_size)
-        }
-    }
 }
 
+/// dlmalloc, zeroing each block it takes back (`crate::wipe`).
 #[global_allocator]
-static HEAP: Heap = Heap(UnsafeCell::new(Dlmalloc::new_with_allocator(FreshPages)));
+static HEAP: Wiping<Heap> = Wiping(Heap(UnsafeCell::new(Dlmalloc::new_with_allocator(
+    FreshPages,
+))));

@@ -90,6 +90,19 @@ impl<T: Pod> HostSlice<T> {
         unsafe { core::slice::from_raw_parts(self.ptr(), self.len()) }
     }
 
+    /// The elements, as an exclusive slice.
+    ///
+    /// # Safety
+    ///
+    /// Nothing else may read or write these bytes while the slice lives (no other argument
+    /// overlaps them, and no guest memory lies under them).
+    #[cfg(target_arch = "wasm32")]
+    #[inline(always)]
+    pub unsafe fn as_mut_slice<'a>(self) -> &'a mut [T] {
+        // SAFETY: as in `as_slice`, and the caller rules out every other access.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr(), self.len()) }
+    }
+
     #[cfg(target_arch = "wasm32")]
     #[inline(always)]
     fn ptr(self) -> *mut T {

@@ -2,8 +2,10 @@
 //! optional `#[global_allocator]` (feature `dlmalloc`).
 //!
 //! A guest exports the arena with one line, `guest_sdk::export_arena!();`, which defines
-//! `bump_alloc(size: u32) -> u32` and `bump_reset()`. The SDK itself defines no `#[no_mangle]`
-//! symbol, so linking it never exports anything by surprise.
+//! `bump_alloc(size: u32) -> u32` and `bump_reset()`, and its functions with
+//! [`#[export]`](export) on ordinary safe Rust functions (the checks its shims run are in
+//! [`abi`]; docs/abi.md has the ABI). The SDK itself defines no `#[no_mangle]` symbol, so
+//! linking it never exports anything by surprise.
 //!
 //! The arena's bookkeeping ([`bump::Arena`]) is generic over [`memory::LinearMemory`], so it is
 //! unit-tested natively; the instance guests use (`arena`) and everything that touches real
@@ -21,6 +23,7 @@ compile_error!(
      the `atomics` target feature breaks that"
 );
 
+pub mod abi;
 #[cfg(target_arch = "wasm32")]
 pub mod arena;
 pub mod bump;
@@ -29,10 +32,12 @@ mod dlmalloc;
 pub mod host;
 pub mod memory;
 mod pod;
+mod wipe;
 
 #[cfg(test)]
 mod fake_memory;
 
+pub use guest_sdk_macros::{export, GuestError};
 pub use pod::Pod;
 
 /// Defines the guest's arena exports, `bump_alloc` and `bump_reset` (see `arena::alloc` and

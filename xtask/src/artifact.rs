@@ -265,6 +265,7 @@ mod tests {
             name: "t".into(),
             lib_name: "t".into(),
             exports: exports.iter().map(|e| e.to_string()).collect(),
+            declared: Default::default(),
             ship: true,
             profile: crate::guests::Profile::DEFAULT,
         }

@@ -1,5 +1,6 @@
-//! Turns guests into artifacts: cargo → drop undeclared exports → wasm-opt → strip → validate →
-//! refuse machine paths and timestamps, into `target/guests/` (or another directory).
+//! Turns guests into artifacts: cargo → read the interface → drop undeclared exports → wasm-opt →
+//! strip → validate, and check the interface against the exports' types → refuse machine paths
+//! and timestamps, into `target/guests/` (or another directory).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use crate::fsx::{hex_sha256, write_if_changed};
 use crate::guests::{Guest, Profile, Workspace};
 use crate::manifest::Entry;
 use crate::toolchain::{RustWasm, Toolchain, WASM_TARGET};
-use crate::{leaks, project_root};
+use crate::{interface, leaks, project_root};
 
 /// One finished artifact.
 pub struct Built {
@@ -81,6 +82,12 @@ pub fn build_into(
             );
             let raw = std::fs::read(&raw_path)
                 .with_context(|| format!("cargo left no artifact at {}", raw_path.display()))?;
+            // The interface is read before wasm-opt (which might reorder or drop custom
+            // sections) and stripped with the other custom sections below.
+            let embedded = interface::read(&raw)
+                .with_context(|| format!("guest `{}`: its interface section", guest.name))?;
+            let (guest, interface) = guest.with_interface(embedded)?;
+            let guest = &guest;
             let trimmed = artifact::keep_declared_exports(&raw, guest)?;
             let optimized = wasm_opt(
                 toolchain,
@@ -92,6 +99,9 @@ pub fn build_into(
             )?;
             let wasm = artifact::strip_custom_sections(&optimized)?;
             let exports: Vec<ExportInfo> = artifact::validate(&wasm, guest)?;
+            interface
+                .check_exports(&exports)
+                .with_context(|| format!("guest `{}`", guest.name))?;
             leaks::check(&wasm, &guest.name, &machine_dirs)?;
             let path = out_dir.join(format!("{}.wasm", guest.name));
             write_if_changed(&path, &wasm)?;
@@ -103,6 +113,7 @@ pub fn build_into(
                 sha256: hex_sha256(&wasm),
                 ship: guest.ship,
                 exports,
+                interface: (!interface.is_empty()).then_some(interface),
             };
             Ok(Built {
                 guest: guest.clone(),

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use crate::cmd::Cmd;
+use crate::interface::{ErrorEnum, Function, Interface};
 
 /// How a guest's artifact is optimised: for bytes or for speed (a Cargo profile of the workspace
 /// and a wasm-opt level each).
@@ -61,12 +62,51 @@ pub struct Guest {
     pub name: String,
     /// The cdylib's file stem in cargo's output (`-` becomes `_`).
     pub lib_name: String,
-    /// Exactly what the artifact must export besides `memory`.
+    /// What the artifact must export besides `memory` and its interface's functions: empty for
+    /// a `#[guest_sdk::export]` guest, whose exports follow from its interface.
     pub exports: Vec<String>,
+    /// The interface a C guest declares (`[[package.metadata.wasmext.functions]]`, `errors`).
+    pub declared: Interface,
     /// Fixtures are built and tested but not shipped in the Python package.
     pub ship: bool,
     /// The profile `cargo xtask build` uses unless `--profile` says otherwise.
     pub profile: Profile,
+}
+
+/// The arena's exports, which every guest has.
+pub const ARENA_EXPORTS: [&str; 2] = ["bump_alloc", "bump_reset"];
+
+impl Guest {
+    /// This guest with its whole interface (what it declares and what its linked module
+    /// embeds) and, when it declares no exports, the arena's and the interface's functions as
+    /// its exports.
+    pub fn with_interface(&self, embedded: Interface) -> Result<(Guest, Interface)> {
+        let interface = self.declared.clone().merged(embedded);
+        interface
+            .validate()
+            .with_context(|| format!("guest `{}`: its interface", self.name))?;
+        let mut exports = self.exports.clone();
+        if exports.is_empty() {
+            if interface.functions.is_empty() {
+                bail!(
+                    "guest `{}` exports nothing: list [package.metadata.wasmext] exports, or \
+                     export functions with #[guest_sdk::export]",
+                    self.name
+                );
+            }
+            exports.extend(ARENA_EXPORTS.map(String::from));
+        }
+        for function in &interface.functions {
+            if !exports.contains(&function.name) {
+                exports.push(function.name.clone());
+            }
+        }
+        let guest = Guest {
+            exports,
+            ..self.clone()
+        };
+        Ok((guest, interface))
+    }
 }
 
 /// What the workspace declares, resolved through `cargo metadata`.
@@ -157,7 +197,13 @@ struct PackageMetadata {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct Declaration {
+    #[serde(default)]
     exports: Vec<String>,
+    /// A C guest's typed signatures (docs/abi.md); the build checks them against the wasm types.
+    #[serde(default)]
+    functions: Vec<Function>,
+    #[serde(default)]
+    errors: Vec<ErrorEnum>,
     #[serde(default = "yes")]
     ship: bool,
     /// `size` or `speed`: which one wins for this guest is a measured choice.
@@ -175,11 +221,16 @@ fn yes() -> bool {
 impl Declaration {
     /// The guest this declaration describes, once its fields are checked.
     fn guest(&self, name: &str, lib_name: String) -> Result<Guest> {
-        if self.exports.is_empty() || self.exports.iter().any(|e| e == "memory") {
-            bail!(
-                "guest `{name}`: [package.metadata.wasmext] exports must list its functions (`memory` is implied)"
-            );
+        if self.exports.iter().any(|e| e == "memory") {
+            bail!("guest `{name}`: [package.metadata.wasmext] exports: `memory` is implied");
         }
+        let declared = Interface {
+            functions: self.functions.clone(),
+            errors: self.errors.clone(),
+        };
+        declared
+            .validate()
+            .with_context(|| format!("guest `{name}`: [package.metadata.wasmext] functions"))?;
         let profile = match &self.profile {
             None => Profile::DEFAULT,
             Some(profile) => Profile::parse(profile)
@@ -189,6 +240,7 @@ impl Declaration {
             name: name.to_owned(),
             lib_name,
             exports: self.exports.clone(),
+            declared,
             ship: self.ship,
             profile,
         })
@@ -278,6 +330,7 @@ mod tests {
             name: name.into(),
             lib_name: name.into(),
             exports: vec!["f".into()],
+            declared: Interface::default(),
             ship,
             profile,
         }
@@ -339,5 +392,100 @@ mod tests {
         // No --guest: everything, as asked.
         let plan = ws.build_plan(&ws.select(&[]).unwrap(), Some(Profile::Size));
         assert_eq!(names(&plan), names(&ws.all(Some(Profile::Size))));
+    }
+
+    fn declaration(toml_text: &str) -> Result<Guest> {
+        let decl: Declaration = toml::from_str(toml_text)?;
+        decl.guest("g", "g".into())
+    }
+
+    fn function(name: &str, params: &[(&str, &str)]) -> Function {
+        Function {
+            name: name.into(),
+            doc: String::new(),
+            params: params
+                .iter()
+                .map(|(name, ty)| crate::interface::Param {
+                    name: (*name).into(),
+                    ty: (*ty).into(),
+                })
+                .collect(),
+            result: "u32".into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_macro_guest_exports_the_arena_and_its_functions() -> Result<()> {
+        let guest = declaration("")?;
+        let embedded = Interface {
+            functions: vec![function("compress", &[("data", "&[u8]")])],
+            errors: vec![],
+        };
+        let (resolved, interface) = guest.with_interface(embedded)?;
+        assert_eq!(resolved.exports, ["bump_alloc", "bump_reset", "compress"]);
+        assert_eq!(interface.functions[0].name, "compress");
+        let err = guest.with_interface(Interface::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("guest `g` exports nothing"),
+            "{err}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_c_guest_declares_its_signatures_in_cargo_toml() -> Result<()> {
+        let guest = declaration(
+            r#"
+            exports = ["bump_alloc", "bump_reset", "adler32"]
+            [[functions]]
+            name = "adler32"
+            doc = "A checksum."
+            params = [{ name = "data", type = "&[u8]" }]
+            result = "u32"
+            "#,
+        )?;
+        assert_eq!(guest.declared.functions[0].params[0].ty, "&[u8]");
+        assert_eq!(guest.declared.functions[0].error, None);
+        let (resolved, interface) = guest.with_interface(Interface::default())?;
+        assert_eq!(resolved.exports, ["bump_alloc", "bump_reset", "adler32"]);
+        assert_eq!(
+            crate::interface::signature(&interface.functions[0])?,
+            "(i32, i32, i32) -> i32"
+        );
+        let bad = declaration(
+            r#"
+            exports = ["adler32"]
+            [[functions]]
+            name = "adler32"
+            params = [{ name = "data", type = "&[u16]" }]
+            result = "u32"
+            "#,
+        )
+        .unwrap_err();
+        let message = format!("{bad:#}");
+        assert!(
+            message.contains("function `adler32`: parameter `data` has the unknown type `&[u16]`"),
+            "{message}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_function_both_declared_and_embedded_is_refused() -> Result<()> {
+        let guest = declaration(
+            r#"
+            [[functions]]
+            name = "f"
+            result = "u32"
+            "#,
+        )?;
+        let embedded = Interface {
+            functions: vec![function("f", &[])],
+            errors: vec![],
+        };
+        let err = format!("{:#}", guest.with_interface(embedded).unwrap_err());
+        assert!(err.contains("function `f` is declared twice"), "{err}");
+        Ok(())
     }
 }

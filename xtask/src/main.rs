@@ -3,7 +3,7 @@
 //! The modules stack in layers, each using only those below it and no task another task:
 //!
 //! - leaves: `cmd`, `fsx`, `apt`, `progress`, `tally`, `leaks`, `cli`, `flags`;
-//! - the model: `toolchain`, `python`, `guests`, `artifact`, `manifest`, `wheel`;
+//! - the model: `toolchain`, `python`, `guests`, `artifact`, `interface`, `manifest`, `wheel`;
 //! - the pipelines: `compile`, `publish`, and the checks and runs tasks share (`repro`,
 //!   `provenance`, `scaffold`, `bench_suite`);
 //! - the tasks, one module each with a `run`: `setup`, `build`, `new`, `test`, `bench`, `fuzz`,
@@ -22,6 +22,7 @@ mod tally;
 // the model
 mod artifact;
 mod guests;
+mod interface;
 mod manifest;
 mod python;
 mod toolchain;

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::ExportInfo;
+use crate::interface::Interface;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Manifest {
@@ -24,6 +25,9 @@ pub struct Entry {
     pub sha256: String,
     pub ship: bool,
     pub exports: Vec<ExportInfo>,
+    /// The functions and error enums of the guest's interface (docs/abi.md), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<Interface>,
 }
 
 impl Manifest {
@@ -86,6 +90,7 @@ mod tests {
             sha256: "00".into(),
             ship,
             exports: Vec::new(),
+            interface: None,
         }
     }
 

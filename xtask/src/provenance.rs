@@ -192,6 +192,7 @@ mod tests {
                     sha256: hex_sha256(bytes),
                     ship: true,
                     exports: Vec::new(),
+                    interface: None,
                 })
                 .collect(),
         }

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use crate::cmd::Cmd;
 use crate::guests::{self, Profile};
 use crate::toolchain::Toolchain;
-use crate::{artifact, compile, project_root, python};
+use crate::{artifact, compile, interface, project_root, python};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -161,11 +161,17 @@ pub fn check_end_to_end(toolchain: &Toolchain) -> Result<()> {
         .args(names.iter().flat_map(|(name, _)| ["-p", name]))
         .run()?;
     for (name, _) in names {
-        let guest = guests::from_manifest(&workspace.join(format!("guests/{name}/Cargo.toml")))?;
+        let declared = guests::from_manifest(&workspace.join(format!("guests/{name}/Cargo.toml")))?;
         let raw = std::fs::read(compile::raw_artifact(&target_dir, profile, name))?;
+        // As `build` does: the exports follow from the interface, which must match their types.
+        let (guest, interface) = declared.with_interface(interface::read(&raw)?)?;
         let wasm = artifact::keep_declared_exports(&raw, &guest)?;
-        artifact::validate(&wasm, &guest)?;
-        eprintln!("scaffold `{name}`: built and valid");
+        let exports = artifact::validate(&wasm, &guest)?;
+        interface.check_exports(&exports)?;
+        if interface.functions.iter().all(|f| f.name != "adler32") {
+            bail!("scaffold `{name}`: its interface lacks adler32");
+        }
+        eprintln!("scaffold `{name}`: built and valid, interface checked");
     }
     Ok(())
 }
@@ -298,10 +304,21 @@ mod tests {
             assert!(paths.contains(&"host-test/tests/all/guest_demo.rs"));
             let cargo_toml = &files[0].1;
             assert!(cargo_toml.contains("name = \"demo\""));
-            assert!(cargo_toml.contains("exports = [\"bump_alloc\", \"bump_reset\", \"adler32\"]"));
+            // C lists its exports and declares their signatures; Rust's follow from the macro.
+            let listed =
+                cargo_toml.contains("exports = [\"bump_alloc\", \"bump_reset\", \"adler32\"]");
+            assert_eq!(listed, lang == Lang::C);
+            assert_eq!(
+                cargo_toml.contains("[[package.metadata.wasmext.functions]]"),
+                lang == Lang::C
+            );
             assert!(files.iter().any(|(path, text)| path.ends_with("lib.rs")
                 && text.contains("guest_sdk::export_arena!();")));
         }
+        let rust = render("demo", Lang::Rust);
+        assert!(rust
+            .iter()
+            .any(|(path, text)| path.ends_with("lib.rs") && text.contains("#[guest_sdk::export]")));
         let c = render("demo_c", Lang::C);
         assert!(c
             .iter()

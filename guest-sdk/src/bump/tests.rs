@@ -519,3 +519,34 @@ fn run_workload(ops: Vec<Op>) -> Result<(), TestCaseError> {
     model.check_memory(arena.memory());
     Ok(())
 }
+
+#[test]
+fn handed_out_covers_exactly_what_the_arena_lent() {
+    let mut arena = arena(64);
+    assert!(arena.handed_out(5..5), "an empty range lends nothing");
+    assert!(!arena.handed_out(FIRST..FIRST + 1), "nothing lent yet");
+    let first = take(&mut arena, 100);
+    assert!(arena.handed_out(first.clone()));
+    assert!(
+        !arena.handed_out(first.start - 1..first.end),
+        "below the base"
+    );
+    // The padding up to the cursor was passed over, not lent, but it is the arena's and zero.
+    assert!(arena.handed_out(first.start..first.end + 12));
+    assert!(
+        !arena.handed_out(first.start..first.end + 13),
+        "past the cursor"
+    );
+    // Someone else's pages between two requests are not lent, though below the cursor.
+    let foreign = arena.memory_mut().grow_foreign(1, 0xF0);
+    let far = take(&mut arena, 2 * PAGE as u32);
+    assert!(far.start >= foreign.end);
+    assert!(arena.handed_out(far.clone()));
+    assert!(!arena.handed_out(foreign.start..foreign.start + 1));
+    assert!(
+        !arena.handed_out(first.start..far.end),
+        "spans a foreign page"
+    );
+    reset(&mut arena);
+    assert!(!arena.handed_out(first), "a reset takes everything back");
+}

@@ -1,4 +1,6 @@
+mod abi_probe;
 mod arena;
+mod deflate;
 mod high_memory;
 mod mixed_alloc;
 mod monocypher;
