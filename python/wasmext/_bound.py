@@ -220,7 +220,7 @@ def _numeric_view(value: object, item: str, label: str, writable: bool) -> tuple
     if _KINDS.get(fmt) != kind or view.itemsize != size:
         raise InvalidType(
             f"{label} must hold {item} elements (array('{typecode}'), a numpy array of that "
-            f"type), not a {_type_name(value)} of format {view.format!r}"
+            f"type), not {_type_name(value)} of format {view.format!r}"
         )
     if writable and view.readonly:
         raise InvalidType(
