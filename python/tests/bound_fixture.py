@@ -177,7 +177,8 @@ FUNCTIONS = """
     (i32.const 0))
   (func (export "divide") (param $a i32) (param $b i32) (param $out i32) (result i32)
     (if (i32.eqz (local.get $b)) (then (return (i32.const 1))))
-    (if (i32.and (i32.eq (local.get $a) (i32.const 0x80000000)) (i32.eq (local.get $b) (i32.const -1)))
+    (if (i32.and (i32.eq (local.get $a) (i32.const 0x80000000))
+                 (i32.eq (local.get $b) (i32.const -1)))
       (then (return (i32.const 2))))
     (i64.store (local.get $out) (i64.extend_i32_s (i32.div_s (local.get $a) (local.get $b))))
     (i32.const 0))
@@ -301,7 +302,7 @@ INTERFACE: dict[str, Any] = {
     "functions": [
         _fn("add3", [("a", "u8"), ("b", "i64"), ("c", "f64")], "f64", "Adds `a`, `b` and `c`."),
         _fn("flip", [("x", "bool")], "bool", "Not `x`."),
-        _fn("reverse", [("data", "&[u8]")], "Vec<u8>", "The bytes of `data`, last first.\n\nA copy."),
+        _fn("reverse", [("data", "&[u8]")], "Vec<u8>", "The bytes, last first.\n\nA copy."),
         _fn("checksum", [("data", "&[u8]")], "u32", "The sum of the bytes of `data`."),
         _fn("key_sum", [("key", "&[u8; 32]")], "u32", "The sum of the bytes of a key."),
         _fn("scale", [("values", "&mut [i32]"), ("factor", "i32")], "()", "Multiplies in place."),

@@ -47,7 +47,8 @@ def test_mut_slices_need_a_writable_buffer(bound: Bound) -> None:
 
 def test_slices_check_the_element_type(bound: Bound) -> None:
     for wrong in ("f", "I", "q", "b"):
-        with pytest.raises(InvalidType, match=rf"copy_i32\(\): values must hold i32 .* format '{wrong}'"):
+        pattern = rf"copy_i32\(\): values must hold i32 .* format '{wrong}'"
+        with pytest.raises(InvalidType, match=pattern):
             bound.copy_i32(array.array(wrong, [1]))
         tally("bad inputs", "bound buffer formats")
     assert bound.copy_f64(memoryview(bytes(16)).cast("d")) == array.array("d", [0.0, 0.0])

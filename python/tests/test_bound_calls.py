@@ -108,7 +108,8 @@ def test_bool_is_strict(bound: Bound) -> None:
 
 def test_floats(bound: Bound) -> None:
     assert bound.echo_f64(0.1) == 0.1
-    assert bound.echo_f64(-0.0) == 0.0 and math.copysign(1, bound.echo_f64(-0.0)) == -1
+    assert bound.echo_f64(-0.0) == 0.0
+    assert math.copysign(1, bound.echo_f64(-0.0)) == -1
     assert bound.echo_f64(math.inf) == math.inf
     assert math.isnan(bound.echo_f64(math.nan))
     assert bound.echo_f64(3) == 3.0  # an int is a number too
@@ -148,7 +149,7 @@ def test_bytes_in_bytes_out(bound: Bound) -> None:
     assert bound.reverse(memoryview(b"hello")[1:4]) == b"lle"
     assert bound.reverse(array.array("H", [0x0102])) == b"\x01\x02"  # any buffer, as bytes
     assert bound.checksum(bytes(range(64))) == sum(range(64))
-    with pytest.raises(InvalidType, match=r"reverse\(\): data must be a bytes-like object, not str"):
+    with pytest.raises(InvalidType, match=r"data must be a bytes-like object, not str"):
         bound.reverse("abc")
     with pytest.raises(InvalidType, match=r"reverse\(\): data must be a bytes-like"):
         bound.reverse([1, 2])
@@ -157,7 +158,9 @@ def test_bytes_in_bytes_out(bound: Bound) -> None:
 def test_fixed_size_arrays(bound: Bound) -> None:
     assert bound.key_sum(bytes(range(32))) == sum(range(32))
     for size in (0, 31, 33):
-        with pytest.raises(InvalidInput, match=rf"key_sum\(\): key must be 32 bytes long, got {size}"):
+        with pytest.raises(
+            InvalidInput, match=rf"key_sum\(\): key must be 32 bytes long, got {size}$"
+        ):
             bound.key_sum(bytes(size))
 
 
@@ -187,7 +190,8 @@ def test_numeric_vectors_are_arrays(bound: Bound, item: str) -> None:
     typecode = {"i32": "i", "u32": "I", "i64": "q", "u64": "Q", "f32": "f", "f64": "d"}[item]
     values = array.array(typecode, [1, 2, 3])
     copied = getattr(bound, f"copy_{item}")(values)
-    assert type(copied) is array.array and copied.typecode == typecode
+    assert type(copied) is array.array
+    assert copied.typecode == typecode
     assert copied == values
     assert getattr(bound, f"copy_{item}")([4, 5]) == array.array(typecode, [4, 5])
     assert getattr(bound, f"copy_{item}")(()) == array.array(typecode)
@@ -209,7 +213,8 @@ def test_lists_for_slices_are_checked(bound: Bound) -> None:
 def test_error_enums_become_exception_classes(bound: Bound) -> None:
     assert bound.divide(7, -2) == -3
     math_error: Any = bound.MathError
-    assert issubclass(math_error, GuestError) and issubclass(math_error, ValueError)
+    assert issubclass(math_error, GuestError)
+    assert issubclass(math_error, ValueError)
     assert issubclass(bound.DivideByZero, math_error)
     assert bound.DivideByZero.__name__ == "DivideByZero"
     assert bound.DivideByZero.__doc__ == "The divisor is zero."
@@ -217,7 +222,7 @@ def test_error_enums_become_exception_classes(bound: Bound) -> None:
         bound.divide(1, 0)
     with pytest.raises(bound.Overflow):
         bound.divide(-(2**31), -1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="DivideByZero"):
         bound.divide(1, 0)
     assert set(dir(bound)) >= {"divide", "MathError", "DivideByZero", "Overflow"}
 

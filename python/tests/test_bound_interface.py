@@ -30,16 +30,16 @@ def test_the_manifest_next_to_the_file(tmp_path: Path) -> None:
 
 
 def test_no_interface_to_be_found_says_how_to_give_one(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="loaded from bytes.*Guest.bind\\(interface=...\\)"):
+    with pytest.raises(InvalidInput, match=r"loaded from bytes.*Guest.bind\(interface=...\)"):
         Guest(bound_fixture.wasm(), cache=False).bind()
     path = tmp_path / "lonely.wasm"
     path.write_bytes(bound_fixture.wasm())
-    with pytest.raises(InvalidInput, match="no manifest.json next to"):
+    with pytest.raises(InvalidInput, match=r"no manifest.json next to"):
         Guest(path, cache=False).bind()
     bound_fixture.write(tmp_path, "other")
-    with pytest.raises(InvalidInput, match="lists no guest lonely.wasm"):
+    with pytest.raises(InvalidInput, match=r"lists no guest lonely.wasm"):
         Guest(path, cache=False).bind()
-    with pytest.raises(InvalidType, match="interface must be a dict or the path"):
+    with pytest.raises(InvalidType, match=r"interface must be a dict or the path"):
         Guest(path, cache=False).bind(42)  # type: ignore[arg-type]
 
 
@@ -47,7 +47,7 @@ def test_an_entry_without_interface(tmp_path: Path) -> None:
     path = bound_fixture.write(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     del manifest["guests"][0]["interface"]
-    with pytest.raises(InvalidInput, match="has no 'interface'.*#\\[guest_sdk::export\\]"):
+    with pytest.raises(InvalidInput, match=r"has no 'interface'.*#\[guest_sdk::export\]"):
         Guest(path, cache=False).bind(manifest)
 
 
@@ -55,14 +55,14 @@ def test_a_manifest_of_other_bytes_is_refused(tmp_path: Path) -> None:
     path = bound_fixture.write(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     manifest["guests"][0]["sha256"] = "0" * 64
-    with pytest.raises(InvalidModule, match="describes other bytes"):
+    with pytest.raises(InvalidModule, match=r"describes other bytes"):
         Guest(path, cache=False).bind(manifest)
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda f: f.update(result="Vec<u16>"), "function 'reverse' .* unsupported type 'Vec<u16>'"),
+        (lambda f: f.update(result="Vec<u16>"), "function 'reverse' .* type 'Vec<u16>'"),
         (lambda f: f["params"][0].update(type="&[u16]"), "function 'reverse' .* parameter 'data'"),
         (lambda f: f.update(error="Nope"), "function 'reverse' .* error enum 'Nope'"),
         (lambda f: f.update(name="no way"), "function 'no way' .* not an identifier"),
@@ -89,14 +89,14 @@ def test_an_interface_that_disagrees_with_the_exports(tmp_path: Path) -> None:
         Guest(bound_fixture.wasm(), cache=False).bind(interface)
     interface = _interface()
     interface["functions"].append({"name": "ghost", "params": [], "result": "()"})
-    with pytest.raises(InvalidModule, match="'ghost' of the interface is not exported"):
+    with pytest.raises(InvalidModule, match=r"'ghost' of the interface is not exported"):
         Guest(bound_fixture.wasm(), cache=False).bind(interface)
 
 
 def test_malformed_error_enums() -> None:
     interface = _interface()
     interface["errors"][0]["variants"] = [{"name": f"V{i}"} for i in range(256)]
-    with pytest.raises(InvalidModule, match="error enum 'MathError' .* at most 255"):
+    with pytest.raises(InvalidModule, match=r"error enum 'MathError' .* at most 255"):
         Guest(bound_fixture.wasm(), cache=False).bind(interface)
 
 
