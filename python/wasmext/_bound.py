@@ -469,6 +469,10 @@ class Bound:
         for index, spec in enumerate(interface.functions):
             setattr(self, spec.python_name, self._function(spec, index, by_variant))
 
+    if TYPE_CHECKING:
+        # The guest's functions and exceptions are set per instance: typed code sees Any.
+        def __getattr__(self, name: str) -> Any: ...
+
     def _session(self) -> _Session:
         """The calling thread's session, on a fresh instance once its own is retired."""
         session: _Session | None = self._local.__dict__.get("session")
