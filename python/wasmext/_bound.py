@@ -572,32 +572,34 @@ def _run(
     """Lay out, call, read, copy back, reset and wipe, all under one hold of the lock."""
     scratch = session.scratch
     core = session.core
-    with session.lock:
-        base, view = scratch.take(size)
-        try:
+    try:
+        with session.lock:
+            base, view = scratch.take(size)
             try:
-                for slot, offset, data, _ in buffers:
-                    view[offset : offset + len(data)] = data
-                    lowered[slot] = base + offset
-                lowered.append(base)
-                status = function._call_trusted(lowered)
-                if status:
-                    raise failure(status)
-                result = None if read is None else read(view, core)
-                for _, offset, data, target in buffers:
-                    if target is not None:
-                        target[:] = view[offset : offset + len(data)]
-                return result
+                try:
+                    for slot, offset, data, _ in buffers:
+                        view[offset : offset + len(data)] = data
+                        lowered[slot] = base + offset
+                    lowered.append(base)
+                    status = function._call_trusted(lowered)
+                    if status:
+                        raise failure(status)
+                    result = None if read is None else read(view, core)
+                    for _, offset, data, target in buffers:
+                        if target is not None:
+                            target[:] = view[offset : offset + len(data)]
+                    return result
+                finally:
+                    if core.poisoned is None and not session.arenas:
+                        session.reset._call_trusted(())
+                    scratch.wipe()
             finally:
-                if core.poisoned is None and not session.arenas:
-                    session.reset._call_trusted(())
-                scratch.wipe()
-        finally:
-            if scratch.dirty:
-                scratch.wipe()
-            for _, _, data, _ in buffers:
-                if type(data) is bytearray:  # our UTF-8 copy of a str (callers' are views)
-                    data[:] = bytes(len(data))
+                if scratch.dirty:
+                    scratch.wipe()
+    finally:
+        for _, _, data, _ in buffers:
+            if type(data) is bytearray:  # our UTF-8 copy of a str (callers' are views)
+                data[:] = bytes(len(data))
 
 
 def bind(
