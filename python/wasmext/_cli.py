@@ -1,7 +1,8 @@
 """``python -m wasmext``: look into guest artifacts with Python alone (no Rust toolchain).
 
 ``inspect FILE...`` reports what each blob is (see :mod:`._inspect`); ``verify PATH...``
-checks a directory of blobs against its ``manifest.json`` (see :mod:`._verify`).
+checks a directory of blobs against its ``manifest.json`` (see :mod:`._verify`); ``bindgen
+MANIFEST --guest NAME -o FILE.py`` writes a typed module for a guest (see :mod:`._bindgen`).
 
 Exit status: 0 when everything is fine; 1 when a file is not a valid module, does not follow
 the ABI (``inspect``) or differs from its manifest (``verify``); 2 when the command could not
@@ -18,8 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._bindgen import render
 from ._inspect import JSON_SCHEMA, inspect, unreadable_json
 from ._verify import MANIFEST, ManifestError, check
+from .errors import WasmextError
 
 __all__ = ["main"]
 
@@ -55,7 +58,65 @@ def _parser() -> argparse.ArgumentParser:
     verify_parser.add_argument(
         "paths", nargs="+", metavar="PATH", help=f"a directory, or the path of its {MANIFEST}"
     )
+    bindgen_parser = commands.add_parser(
+        "bindgen",
+        help="write a typed Python module for a guest from its manifest.json interface",
+        description="Write a typed module (signatures, docstrings, exception classes) for one "
+        f"guest of a {MANIFEST} whose entry has an 'interface'. The module loads the guest's "
+        ".wasm from its own directory: put the two side by side in your package.",
+    )
+    bindgen_parser.add_argument(
+        "manifest", metavar="MANIFEST", help=f"the {MANIFEST}, or its directory"
+    )
+    bindgen_parser.add_argument(
+        "--guest", metavar="NAME", help="the guest (default: the manifest's only one)"
+    )
+    bindgen_parser.add_argument(
+        "-o", "--output", metavar="FILE.py", help="where to write it (default: stdout)"
+    )
     return parser
+
+
+def _bindgen(manifest_arg: str, guest: str | None, output: str | None) -> int:
+    try:
+        path = _manifest_of(manifest_arg)
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        entries = [g for g in manifest.get("guests", []) if isinstance(g, dict)]
+    except (ManifestError, OSError, ValueError, AttributeError) as error:
+        _fail(f"{manifest_arg}: {error}")
+        return USAGE
+    names = [str(g.get("name")) for g in entries]
+    if guest is None and len(entries) != 1:
+        _fail(f"{path}: pick a guest with --guest ({', '.join(names) or 'none listed'})")
+        return USAGE
+    entry = (
+        entries[0] if guest is None else next((g for g in entries if g.get("name") == guest), None)
+    )
+    if entry is None:
+        _fail(f"{path}: no guest {guest!r} (listed: {', '.join(names) or 'none'})")
+        return USAGE
+    name = str(entry.get("name"))
+    if entry.get("interface") is None:
+        _fail(f"{path}: the guest {name!r} has no interface (export with #[guest_sdk::export])")
+        return FAILED
+    module = Path(output).stem if output else name
+    try:
+        source = render(
+            entry["interface"], Path(str(entry.get("file", f"{name}.wasm"))).stem, module
+        )
+    except WasmextError as error:
+        _fail(f"{path}: {error}")
+        return FAILED
+    if output is None:
+        sys.stdout.write(source)
+        return OK
+    try:
+        Path(output).write_text(source, encoding="utf-8")
+    except OSError as error:
+        _fail(f"{output}: cannot write: {error.strerror or error}")
+        return USAGE
+    print(f"wrote {output}: bindings for {name}", file=sys.stderr)
+    return OK
 
 
 def _fail(message: str) -> None:
@@ -146,5 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         return _inspect_files(args.files, args.json)
     if args.command == "verify":
         return _verify_paths(args.paths)
+    if args.command == "bindgen":
+        return _bindgen(args.manifest, args.guest, args.output)
     parser.print_help(sys.stderr)
     return USAGE

@@ -113,6 +113,14 @@ class Instance:
         scratch = self._scratch_block
         return self._oversized or (scratch is not None and scratch.capacity > RETAINED_MEMORY)
 
+    def retire(self) -> None:
+        """Mark the instance :attr:`oversized`: :meth:`Guest.instance` replaces it next time.
+
+        Package-internal: for layers that let the guest grow memory outside :meth:`arena`
+        blocks (a guest's own vector results, see ``_bound.py``).
+        """
+        self._oversized = True
+
     @property
     def memory_size(self) -> int:
         """Current size of linear memory in bytes."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "ForgeryError",
     "GuestBudgetExceeded",
+    "GuestError",
     "GuestInterrupted",
     "GuestMemoryError",
     "GuestTimeout",
@@ -19,7 +20,9 @@ __all__ = [
     "InvalidModule",
     "InvalidType",
     "OutOfBounds",
+    "OutOfRange",
     "ReentrantCall",
+    "RejectedArgument",
     "StackTooSmall",
     "WasmextError",
 ]
@@ -84,6 +87,10 @@ class InvalidType(WasmextError, TypeError):
     """An argument has the wrong type."""
 
 
+class OutOfRange(WasmextError, OverflowError):
+    """A number does not fit the type of the guest parameter it is passed to."""
+
+
 class InvalidModule(WasmextError, ValueError):
     """The WebAssembly module is malformed or does not follow the wasmext guest ABI."""
 
@@ -108,3 +115,18 @@ class StackTooSmall(WasmextError, RuntimeError):
     amount of it; on a smaller stack a deep guest call would crash the whole process
     instead of trapping. The message names the ``threading.stack_size()`` that fixes it.
     """
+
+
+class GuestError(WasmextError):
+    """A guest function reported a failure through its status code.
+
+    The bindings (:meth:`Guest.bind <wasmext.runtime.Guest.bind>` and the modules ``python -m
+    wasmext bindgen`` writes) raise a subclass: one class per error enum of the guest, which
+    also derives from ``ValueError``, with one subclass per variant named after it;
+    :class:`RejectedArgument` when the guest refused an argument; or this class itself for a
+    status the guest's interface does not explain.
+    """
+
+
+class RejectedArgument(GuestError, ValueError):
+    """The guest refused an argument that passed the host's checks (bounds, overlap, UTF-8...)."""

@@ -28,21 +28,27 @@ import hashlib
 import os
 import re
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from . import _fastcall, _forksafe, _interrupts, _module
+from ._bound import Bound, bind
 from ._cache import ModuleCache, default_cache_dir
 from ._function import Function
 from ._instance import RETAINED_MEMORY, Instance
 from ._module import Origin, Signature
 from ._values import exact_int, exact_seconds, exact_str
-from .errors import InvalidInput, InvalidModule, InvalidType
+from .errors import GuestError, InvalidInput, InvalidModule, InvalidType
+
+if TYPE_CHECKING:
+    from ._interface import InterfaceSource
 
 __all__ = [
     "DEFAULT_MAX_MEMORY",
     "GUESTS_DIR",
     "RETAINED_MEMORY",
+    "Bound",
     "Function",
     "Guest",
     "Instance",
@@ -248,6 +254,27 @@ class Guest:
     def new_instance(self) -> Instance:
         """A fresh instance owned by the caller (no recompilation: the module is reused)."""
         return Instance(self, self._load(), self._fast)
+
+    def bind(
+        self,
+        interface: InterfaceSource | None = None,
+        *,
+        exceptions: Mapping[str, type[GuestError]] | None = None,
+    ) -> Bound:
+        """The guest's functions as Python functions, typed by its interface (docs/bindings.md).
+
+        ``interface``: the ``manifest.json`` ``cargo xtask build`` wrote (its path, or the
+        parsed JSON, or the guest entry's ``"interface"`` object). By default, the
+        ``manifest.json`` next to the ``.wasm`` file this guest was loaded from (for
+        :func:`bundled` guests, the wheel's). Raises :class:`~wasmext.errors.InvalidModule`
+        naming the function if the interface is malformed or disagrees with the module's
+        exports, and :class:`~wasmext.errors.InvalidInput` if there is none to be found.
+
+        ``exceptions`` maps an error enum's or a variant's class name to a class of your own
+        (a subclass of :class:`~wasmext.errors.GuestError`, and of its enum's class for a
+        variant) to raise instead of a generated one; generated modules pass theirs.
+        """
+        return bind(self, interface, exceptions)
 
     def _load(self) -> _module.CompiledModule:
         compiled = self._compiled

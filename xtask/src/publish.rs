@@ -57,6 +57,7 @@ pub fn publish(
     if let Some((dir, names)) = out {
         let chosen = manifest.only(names);
         copy_guests(dir, &chosen)?;
+        write_bindings(dir)?;
         eprintln!(
             "copied {} artifact(s) ({}) and their manifest.json into {}",
             chosen.guests.len(),
@@ -85,6 +86,27 @@ pub fn publish(
     if package.join("pyproject.toml").is_file() {
         let wheel = wheel::build(&package, &project_root().join("target/wheels"))?;
         eprintln!("wheel: {}", wheel.display());
+    }
+    Ok(())
+}
+
+/// `DIR/<guest>.py`, the typed Python module of each guest in `dir`'s manifest that has an
+/// interface. Read from the manifest as written, whatever else its entries hold.
+fn write_bindings(dir: &Path) -> Result<()> {
+    let path = dir.join("manifest.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let manifest: serde_json::Value = serde_json::from_str(&text)?;
+    let guests = manifest["guests"].as_array().cloned().unwrap_or_default();
+    for guest in guests.iter().filter(|g| !g["interface"].is_null()) {
+        let (Some(name), Some(file)) = (guest["name"].as_str(), guest["file"].as_str()) else {
+            continue;
+        };
+        let stem = Path::new(file).file_stem().unwrap_or_default();
+        let module = dir.join(stem).with_extension("py");
+        python::bindgen(&path, name, &module)
+            .with_context(|| format!("writing the Python bindings of {name}"))?;
+        eprintln!("bindings: {}", module.display());
     }
     Ok(())
 }

@@ -100,6 +100,19 @@ pub fn install_wheel() -> Result<()> {
         .run()
 }
 
+/// Writes `out`, a typed Python module for the guest `guest` of the manifest at `manifest`,
+/// with the source tree's `python -m wasmext bindgen` in the venv (created if need be).
+pub fn bindgen(manifest: &Path, guest: &str, out: &Path) -> Result<()> {
+    ensure_venv()?;
+    Cmd::new(venv_bin("python"))
+        .args(["-m", "wasmext", "bindgen"])
+        .arg(manifest)
+        .args(["--guest", guest, "--output"])
+        .arg(out)
+        .env("PYTHONPATH", package_dir())
+        .run()
+}
+
 /// pytest on the installed package: run from inside `tests/`, so `import wasmext` finds the
 /// installed wheel and not the source tree, and with a skip for a missing artifact turned
 /// into a failure (the caller has just built them).
