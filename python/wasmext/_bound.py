@@ -4,11 +4,12 @@
 Python values. Everything that can be decided once is decided at bind time: each parameter
 gets a converter (its type, its range, its lowering to wasm values), each result a reader,
 each status code its exception. A call then converts its arguments (every check happens
-here, before anything reaches the guest), and under one hold of the instance's lock lays
-the inputs and the zeroed result record out in the instance's scratch block (host-owned
-memory, see ``_scratch.py``), makes the one guest call, reads the result (a vector from the
-guest's arena), copies ``&mut`` slices back into the caller's buffers, and resets the arena
-(``bump_reset`` zeroes what the guest allocated) and wipes the scratch block, in ``finally``.
+here, before anything reaches the guest), and under one hold of the instance's lock
+allocates one arena block for the inputs and the result record (the guest's shim accepts
+pointers into what ``bump_alloc`` handed out since the last reset, and nothing else: see
+``docs/abi.md``), lays them out, makes the call, reads the result (a vector from the same
+arena), copies ``&mut`` slices back into the caller's buffers, and resets the arena
+(``bump_reset`` zeroes all of it) in ``finally``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._scratch import Scratch
     from .runtime import Function, Guest, Instance
 
 __all__ = ["Bound", "bind"]
@@ -392,14 +392,14 @@ def _failures(
 class _Session:
     """One thread's instance with the handles a bound call uses, prepared once."""
 
-    __slots__ = ("arenas", "core", "functions", "instance", "lock", "reset", "scratch")
+    __slots__ = ("alloc", "arenas", "core", "functions", "instance", "lock", "reset")
 
     def __init__(self, instance: Instance, names: tuple[str, ...]) -> None:
         self.instance = instance
-        self.scratch: Scratch = instance.scratch
-        self.core = self.scratch.core
-        self.lock = self.scratch.lock
+        self.core = instance.scratch.core
+        self.lock = self.core.lock
         self.functions: list[Function] = [instance.function(name) for name in names]
+        self.alloc = instance.function("bump_alloc")
         self.reset = instance.function("bump_reset")
         # The instance's open arena blocks (package-internal): while a caller holds one, its
         # allocations are live, and the reset is left to the end of that block.
@@ -569,33 +569,38 @@ def _run(
     read: Reader | None,
     failure: Callable[[int], Exception],
 ) -> Any:
-    """Lay out, call, read, copy back, reset and wipe, all under one hold of the lock."""
-    scratch = session.scratch
+    """Allocate, lay out, call, read, copy back and reset, all under one hold of the lock."""
     core = session.core
     try:
         with session.lock:
-            base, view = scratch.take(size)
+            # Inside an open arena() block of the caller's, its reset zeroes our block too.
+            resets = not session.arenas
             try:
-                try:
-                    for slot, offset, data, _ in buffers:
-                        view[offset : offset + len(data)] = data
-                        lowered[slot] = base + offset
-                    lowered.append(base)
-                    status = function._call_trusted(lowered)
-                    if status:
-                        raise failure(status)
-                    result = None if read is None else read(view, core)
-                    for _, offset, data, target in buffers:
-                        if target is not None:
-                            target[:] = view[offset : offset + len(data)]
-                    return result
-                finally:
-                    if core.poisoned is None and not session.arenas:
-                        session.reset._call_trusted(())
-                    scratch.wipe()
+                base = (session.alloc._call_trusted((size,)) or 0) & 0xFFFF_FFFF
+                if not base:
+                    raise GuestMemoryError(
+                        f"{session.instance.guest.name}: the guest could not allocate the "
+                        f"{size} bytes of a call's arguments"
+                    )
+                if size > RETAINED_MEMORY:
+                    session.instance.retire()  # memory never shrinks: a fresh one next time
+                core.refresh_memory()
+                view = core.view()[base : base + size]
+                for slot, offset, data, _ in buffers:
+                    view[offset : offset + len(data)] = data
+                    lowered[slot] = base + offset
+                lowered.append(base)
+                status = function._call_trusted(lowered)
+                if status:
+                    raise failure(status)
+                result = None if read is None else read(view, core)
+                for _, offset, data, target in buffers:
+                    if target is not None:
+                        target[:] = view[offset : offset + len(data)]
+                return result
             finally:
-                if scratch.dirty:
-                    scratch.wipe()
+                if resets and core.poisoned is None:
+                    session.reset._call_trusted(())
     finally:
         for _, _, data, _ in buffers:
             if type(data) is bytearray:  # our UTF-8 copy of a str (callers' are views)
