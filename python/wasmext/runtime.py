@@ -24,7 +24,6 @@ Set ``WASMEXT_PUBLIC_API=1`` or pass ``fast_calls=False`` to force the public pa
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import threading
@@ -36,6 +35,7 @@ from ._cache import ModuleCache, default_cache_dir
 from ._function import Function
 from ._instance import RETAINED_MEMORY, Instance
 from ._module import Origin, Signature
+from ._sha256 import sha256
 from ._values import exact_int, exact_str
 from .errors import InvalidInput, InvalidModule, InvalidType
 
@@ -141,7 +141,7 @@ class Guest:
         self._fast_calls = fast_calls
         wanted = fast_calls if fast_calls is not None else not _fastcall.public_api_forced()
         self._fast = bool(wanted) and _fastcall.AVAILABLE
-        self._sha256 = hashlib.sha256(self._wasm).hexdigest()
+        self._sha256 = sha256(self._wasm).hexdigest()
         self._compiled: _module.CompiledModule | None = None
         self._origin: Origin | None = None
         self._lock = _forksafe.lock(_forksafe.GUEST)
