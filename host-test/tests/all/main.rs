@@ -1,4 +1,5 @@
 mod arena;
+mod article_twosum;
 mod high_memory;
 mod mixed_alloc;
 mod monocypher;
