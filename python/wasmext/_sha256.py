@@ -1,7 +1,8 @@
 """SHA-256 for the loader, without loading OpenSSL when CPython has its own.
 
-``hashlib`` loads OpenSSL's libcrypto on import: about 4 ms, a sixth of what a new process's
-first guest call may add to ``import wasmtime`` (the cold-start benchmark).  The loader
+``hashlib`` loads OpenSSL's libcrypto on import: about 4 ms, a quarter of the time that
+importing wasmext and making a first call may add to ``import wasmtime`` (the cold-start
+target, 1.25x, in ``cargo xtask bench``).  The loader
 hashes a few hundred KiB (the artifact and its cached compiled code), for which CPython's
 built-in SHA-256 (``_sha2`` from 3.12, ``_sha256`` before) is as good: it imports in a
 tenth of the time and hashes within a millisecond.  Where neither exists, ``hashlib``.

@@ -62,7 +62,10 @@ fn answers_on_random_inputs() -> Result<()> {
             })
             .collect();
         let target = nums[len / 3].wrapping_add(nums[len - 1]);
-        ensure_eq!(two_sum(&mut guest, &nums, target)?, reference(&nums, target));
+        ensure_eq!(
+            two_sum(&mut guest, &nums, target)?,
+            reference(&nums, target)
+        );
     }
     Ok(())
 }
