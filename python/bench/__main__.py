@@ -1,8 +1,9 @@
-"""The wasmext benchmark suite; ``cargo xtask bench`` builds everything and runs it.
+r"""The wasmext benchmark suite; ``cargo xtask bench`` builds everything and runs it.
 
 Run by hand (after ``cargo xtask build`` and installing the wheel into the venv)::
 
-    target/venv/bin/python python/bench --out target/bench --profiles target/bench/profiles
+    target/venv/bin/python python/bench --out target/bench \
+        --profiles target/bench/profiles --guests target/guests
 
 It prints a table, writes ``report.json`` (times, ratios, targets, machine and versions),
 ``ratios.png`` and ``summary.md`` (docs/benchmarks.md's section) into ``--out``.  Exit
@@ -42,6 +43,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profiles", type=Path, required=True, help="{size,speed}/monocypher.wasm built by xtask"
     )
+    parser.add_argument(
+        "--guests", type=Path, required=True, help="every built guest, fixtures included"
+    )
+    parser.add_argument(
+        "--native-twosum", type=Path, help="the twosum search built for the host (a cdylib)"
+    )
     parser.add_argument("--quick", action="store_true", help="3 short rounds: checks, not numbers")
     parser.add_argument("--filter", help='only cases whose "group: name" contains this')
     parser.add_argument(
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the selected cases, then write and print the results."""
     args = _arguments(argv)
     settings = QUICK if args.quick else FULL
-    ctx = Context(settings, args.profiles, args.filter)
+    ctx = Context(settings, args.profiles, args.guests, args.native_twosum, args.filter)
     started = datetime.datetime.now(datetime.timezone.utc)
     clock = time.perf_counter()
     artifacts = machine.artifacts(args.profiles)

@@ -108,6 +108,7 @@ def _case(case: Case) -> dict[str, object]:
         "note": case.note,
         "bytes_per_call": case.size,
         "baseline": case.baseline,
+        "also_against": case.also,
         "contenders": [
             {
                 "label": timing.label,
@@ -116,6 +117,11 @@ def _case(case: Case) -> dict[str, object]:
                 "calls_per_round": timing.inner,
                 "rounds_s": list(timing.samples),
                 "time_vs_baseline": case.ratio(timing.label, case.baseline),
+                **(
+                    {"time_vs_also": case.ratio(timing.label, case.also)}
+                    if case.also is not None
+                    else {}
+                ),
             }
             for timing in case.timings.values()
         ],
@@ -157,7 +163,7 @@ def text(cases: Sequence[Case], evaluated: Evaluated) -> str:
             f"  {'':<{width}}  {'best':>10}  {'median':>10}  {'throughput':>12}  vs {case.baseline}"
         )
         for label, timing in case.timings.items():
-            versus = "baseline" if label == case.baseline else _versus(case, label)
+            versus = _versus(case, label) or "baseline"
             lines.append(
                 f"  {label:<{width}}  {seconds(timing.best):>10}  {seconds(timing.median):>10}"
                 f"  {_throughput(case, label):>12}  {versus}"
@@ -171,7 +177,11 @@ def text(cases: Sequence[Case], evaluated: Evaluated) -> str:
 
 
 def _versus(case: Case, label: str) -> str:
-    return relative(case.ratio(label, case.baseline))
+    shown = "" if label == case.baseline else relative(case.ratio(label, case.baseline))
+    if case.also is not None and label != case.also:
+        also = f"{relative(case.ratio(label, case.also))} than {case.also}"
+        shown = f"{shown}; {also}" if shown else also
+    return shown
 
 
 def markdown(
@@ -216,7 +226,7 @@ def markdown(
     for case in cases:
         for row, (label, timing) in enumerate(case.timings.items()):
             title = f"**{case.group}: {case.name}**" if row == 0 else ""
-            versus = "" if label == case.baseline else _versus(case, label)
+            versus = _versus(case, label)
             lines.append(
                 f"| {title} | {label} | {seconds(timing.best)} | {seconds(timing.median)} | "
                 f"{_throughput(case, label)} | {versus} |"

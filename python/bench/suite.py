@@ -47,6 +47,8 @@ class Case:
     note: str = ""
     #: Whether the chart draws this case's comparisons (the table always shows every case).
     charted: bool = True
+    #: A second contender every row's ratio is also shown against, if any.
+    also: str | None = None
 
     def time(self, label: str) -> float:
         """Seconds per call of a contender, as ratios and targets see it: its best round."""
@@ -64,6 +66,10 @@ class Context:
     settings: Settings
     #: ``target/bench/profiles``: ``{size,speed}/monocypher.wasm`` and their manifests.
     profiles: Path
+    #: ``target/guests``: every guest built, fixtures (``ship = false``) included.
+    guests: Path
+    #: The twosum guest's search built for the host as a shared library, if it was built.
+    native_twosum: Path | None = None
     filter: str | None = None
     cases: list[Case] = field(default_factory=list)
 
@@ -82,11 +88,12 @@ class Context:
         note: str = "",
         process_rounds: bool = False,
         charted: bool = True,
+        also: str | None = None,
     ) -> Case:
         """Race the contenders (the first one is the baseline) and record the case."""
         rounds = self.settings.process_rounds if process_rounds else None
         timings = race(contenders, self.settings, rounds=rounds)
         baseline = next(iter(contenders))
-        case = Case(group, name, timings, baseline, comparisons, size, note, charted)
+        case = Case(group, name, timings, baseline, comparisons, size, note, charted, also)
         self.cases.append(case)
         return case

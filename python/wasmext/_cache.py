@@ -38,14 +38,14 @@ change in between.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import platform
 import stat
 import sys
-import tempfile
 import warnings
 from pathlib import Path
+
+from ._sha256 import sha256
 
 __all__ = ["CACHE_DIR_ENV", "MAX_ENTRY_BYTES", "ModuleCache", "cache_key", "default_cache_dir"]
 
@@ -243,7 +243,7 @@ class ModuleCache:
             return None
         digest = blob[len(_MAGIC) : _HEADER_BYTES]
         payload = blob[_HEADER_BYTES:]
-        if hashlib.sha256(payload).digest() != digest:
+        if sha256(payload).digest() != digest:
             return None
         return payload
 
@@ -252,13 +252,17 @@ class ModuleCache:
         directory = self._usable_directory(create=True)
         if directory is None:
             return False
+        # Here, not at the top: only a cache miss writes, and tempfile (with shutil and
+        # random) would cost every process a few milliseconds of its first call.
+        import tempfile
+
         temporary = None
         try:
             # mkstemp creates the file 0600, exclusively, without following links.
             handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
             with os.fdopen(handle, "wb") as file:
                 file.write(_MAGIC)
-                file.write(hashlib.sha256(payload).digest())
+                file.write(sha256(payload).digest())
                 file.write(payload)
                 file.flush()
                 os.fsync(file.fileno())

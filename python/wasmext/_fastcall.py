@@ -21,7 +21,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-from pathlib import Path
 from typing import Any, Callable
 
 import wasmtime
@@ -50,9 +49,15 @@ FORCE_PUBLIC_ENV = "WASMEXT_PUBLIC_API"
 
 def _installed_version() -> str:
     # The dist-info directory next to the package names the version; importlib.metadata
-    # would say the same but costs more to import than wasmtime itself.
-    site = Path(wasmtime.__file__).resolve().parent.parent
-    found = [info.name for info in site.glob("wasmtime-*.dist-info")]
+    # would say the same but costs more to import than wasmtime itself. A plain listing, not
+    # Path.glob: this runs in every process's cold start, and glob's pattern machinery
+    # costs it half a millisecond.
+    site = os.path.dirname(os.path.dirname(os.path.realpath(wasmtime.__file__)))
+    try:
+        names = os.listdir(site)
+    except OSError:
+        names = []
+    found = [name for name in names if name.startswith("wasmtime-") and name.endswith(".dist-info")]
     if len(found) == 1:
         return found[0][len("wasmtime-") : -len(".dist-info")]
     from importlib import metadata

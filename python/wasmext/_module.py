@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import wasmtime
 
@@ -19,6 +19,7 @@ __all__ = [
     "CompiledModule",
     "Origin",
     "Signature",
+    "Signatures",
     "Variant",
     "config",
     "engine",
@@ -100,8 +101,9 @@ def engine(kind: Variant = "") -> wasmtime.Engine:
     return found
 
 
-@dataclass(frozen=True)
-class Signature:
+# A NamedTuple rather than a dataclass: importing dataclasses (with inspect, ast, dis...) is
+# a tenth of a cold start's budget, and this is on the path of every first call.
+class Signature(NamedTuple):
     """Parameter and result types of an exported function, as wasm type names."""
 
     params: tuple[str, ...]
@@ -113,17 +115,29 @@ class Signature:
         return f"({', '.join(self.params)}) -> {results}"
 
 
-@dataclass(frozen=True, eq=False)
 class CompiledModule:
     """A validated module plus what the runtime needs to know about its exports."""
 
-    module: wasmtime.Module
-    sha256: str
-    functions: dict[str, Signature]
-    #: The engine variant it was compiled for.
-    variant: Variant = ""
-    #: The compiled code, for the per-thread engines of interruptible guests (else ``None``).
-    serialized: bytes | None = None
+    __slots__ = ("__weakref__", "functions", "module", "serialized", "sha256", "variant")
+
+    def __init__(
+        self,
+        module: wasmtime.Module,
+        sha256: str,
+        functions: Signatures,
+        variant: Variant = "",
+        serialized: bytes | None = None,
+    ) -> None:
+        """Hold the module, the sha256 of its bytes and its functions' signatures.
+
+        ``variant`` is the engine variant it was compiled for; ``serialized`` its compiled
+        code, which interruptible guests deserialize for each thread's engine (else ``None``).
+        """
+        self.module = module
+        self.sha256 = sha256
+        self.functions = functions
+        self.variant = variant
+        self.serialized = serialized
 
     def for_line(self, line: Line) -> wasmtime.Module:
         """The module deserialized for ``line``'s engine, once (about half a millisecond)."""
@@ -136,15 +150,47 @@ class CompiledModule:
         return found
 
 
+def _signature(func_type: wasmtime.FuncType) -> Signature:
+    return Signature(
+        tuple(str(t) for t in func_type.params), tuple(str(t) for t in func_type.results)
+    )
+
+
+class Signatures(Mapping[str, Signature]):
+    """Exported function name to :class:`Signature`, each read from wasmtime when first asked.
+
+    Reading every type costs about a millisecond for Monocypher's 64 exports, on the way to
+    a process's first call, which needs three of them.
+    """
+
+    def __init__(self, types: dict[str, wasmtime.FuncType]) -> None:
+        """Describe the functions of ``types`` (export name to function type)."""
+        self._types = types
+        self._read: dict[str, Signature] = {}
+
+    def __getitem__(self, name: str) -> Signature:
+        """The signature of the function ``name``; ``KeyError`` if none is exported."""
+        signature = self._read.get(name)
+        if signature is None:
+            signature = self._read[name] = _signature(self._types[name])
+        return signature
+
+    def __iter__(self) -> Iterator[str]:
+        """The function names, in export order."""
+        return iter(self._types)
+
+    def __len__(self) -> int:
+        """How many functions the module exports."""
+        return len(self._types)
+
+
 def _describe(extern_type: object) -> str:
     if isinstance(extern_type, wasmtime.FuncType):
-        params = tuple(str(t) for t in extern_type.params)
-        results = tuple(str(t) for t in extern_type.results)
-        return f"function {Signature(params, results)}"
+        return f"function {_signature(extern_type)}"
     return type(extern_type).__name__.removesuffix("Type").lower()
 
 
-def validate(module: wasmtime.Module, name: str) -> dict[str, Signature]:
+def validate(module: wasmtime.Module, name: str) -> Signatures:
     """Check the wasmext guest ABI; return every exported function's signature."""
     imports = [f"{item.module}.{item.name}" for item in module.imports]
     if imports:
@@ -159,13 +205,13 @@ def validate(module: wasmtime.Module, name: str) -> dict[str, Signature]:
         problems.append(f"export 'memory' must be a linear memory (found {found})")
     elif memory.is_64 or memory.is_shared:
         problems.append("export 'memory' must be an unshared 32-bit memory")
-    functions: dict[str, Signature] = {}
-    for export_name, extern_type in exports.items():
-        if isinstance(extern_type, wasmtime.FuncType):
-            functions[export_name] = Signature(
-                tuple(str(t) for t in extern_type.params),
-                tuple(str(t) for t in extern_type.results),
-            )
+    functions = Signatures(
+        {
+            export_name: extern_type
+            for export_name, extern_type in exports.items()
+            if isinstance(extern_type, wasmtime.FuncType)
+        }
+    )
     for required, (params, results) in _REQUIRED_FUNCTIONS.items():
         wanted = Signature(params, results)
         found_signature = functions.get(required)

@@ -6,7 +6,7 @@ method follows (argument checking, one guest call in the scratch block, wiping).
 
 from __future__ import annotations
 
-import secrets
+import os
 from typing import TYPE_CHECKING
 
 from ._monocypher_args import U32_MAX, U64_MAX, BytesLike, buffer, fixed, integer
@@ -62,7 +62,7 @@ class Ciphers:
         if type(ad) is not bytes:
             ad = buffer("ad", ad)
         if nonce is None:
-            nonce = secrets.token_bytes(NONCE_SIZE)
+            nonce = os.urandom(NONCE_SIZE)
         elif type(nonce) is not bytes or len(nonce) != NONCE_SIZE:
             nonce = bytes(fixed("nonce", nonce, NONCE_SIZE))
         if _BOX_HEADER + len(text) + len(ad) > U32_MAX:

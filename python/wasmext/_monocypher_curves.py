@@ -6,7 +6,7 @@ every method follows (argument checking, one guest call in the scratch block, wi
 
 from __future__ import annotations
 
-import secrets
+import os
 from typing import TYPE_CHECKING
 
 from ._monocypher_args import BytesLike, buffer, fixed, integer
@@ -220,7 +220,7 @@ class Curves:
 
         EdDSA and Ed25519 output (sk[64], pk[32]), Elligator (hidden[32], sk[32]).
         """
-        seed = secrets.token_bytes(_KEY) if seed is None else fixed("seed", seed, _KEY)
+        seed = os.urandom(_KEY) if seed is None else fixed("seed", seed, _KEY)
         first_size = _KEY if export == "crypto_elligator_key_pair" else _SECRET_KEY
         return self._bindings.key_pair(export, first_size, seed)
 

@@ -58,7 +58,9 @@ Incremental objects
 
 from __future__ import annotations
 
-import secrets
+# os.urandom is what secrets.token_bytes returns; importing secrets (hmac, base64, random)
+# would cost every process's first call over a millisecond.
+import os
 from typing import TYPE_CHECKING, Any
 
 from ._monocypher_args import BytesLike
@@ -132,12 +134,12 @@ __all__ = [
 
 def generate_key() -> bytes:
     """32 random bytes from the OS CSPRNG: a key for :func:`aead_lock`, or a seed."""
-    return secrets.token_bytes(KEY_SIZE)
+    return os.urandom(KEY_SIZE)
 
 
 def generate_nonce() -> bytes:
     """24 random bytes from the OS CSPRNG: a nonce for :func:`aead_lock`."""
-    return secrets.token_bytes(NONCE_SIZE)
+    return os.urandom(NONCE_SIZE)
 
 
 class Monocypher(Hashing, Ciphers, Curves):

@@ -24,7 +24,6 @@ Set ``WASMEXT_PUBLIC_API=1`` or pass ``fast_calls=False`` to force the public pa
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import threading
@@ -38,6 +37,7 @@ from ._cache import ModuleCache, default_cache_dir
 from ._function import Function
 from ._instance import RETAINED_MEMORY, Instance
 from ._module import Origin, Signature
+from ._sha256 import sha256
 from ._values import exact_int, exact_seconds, exact_str
 from .errors import GuestError, InvalidInput, InvalidModule, InvalidType
 
@@ -178,7 +178,7 @@ class Guest:
         if interruptible:
             # On the main thread, this is where Ctrl-C starts reaching guest calls.
             _interrupts.watch()
-        self._sha256 = hashlib.sha256(self._wasm).hexdigest()
+        self._sha256 = sha256(self._wasm).hexdigest()
         self._compiled: _module.CompiledModule | None = None
         self._origin: Origin | None = None
         self._lock = _forksafe.lock(_forksafe.GUEST)

@@ -1,12 +1,13 @@
 //! The benchmark suite of `python/bench/`, run on the installed wheel and on both build profiles
 //! of Monocypher: `cargo xtask bench` runs it in full, `cargo xtask test` quickly.
 
+use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
 use std::path::PathBuf;
 
 use anyhow::Result;
 
 use crate::cmd::Cmd;
-use crate::compile;
+use crate::compile::{self, Codegen};
 use crate::guests::{Profile, Workspace};
 use crate::manifest::Manifest;
 use crate::toolchain::Toolchain;
@@ -14,6 +15,8 @@ use crate::{project_root, python};
 
 /// The guest whose two build profiles the suite compares.
 const PROFILED_GUEST: &str = "monocypher";
+/// The host crate that builds twosum's search as a C library, for a native row beside the guest.
+const NATIVE_TWOSUM: &str = "native-twosum";
 /// The document `--readme` rewrites between the markers (relative to the root).
 pub const BENCH_DOC: &str = "docs/benchmarks.md";
 /// Where `--readme` keeps the charts BENCH_DOC shows (committed, relative to the root).
@@ -53,15 +56,30 @@ pub fn run_suite(
         bench_dir.clone()
     };
     let profiles = bench_dir.join("profiles");
-    for profile in [Profile::Size, Profile::Speed] {
+    let mut builds = vec![
+        ("size", Profile::Size, Codegen::Baseline),
+        ("speed", Profile::Speed, Codegen::Baseline),
+    ];
+    // Its own cargo target directory (core included) costs minutes on a fresh clone: the quick
+    // run `cargo xtask test` makes goes without it, and the suite then times two builds.
+    let simd = profiles.join("speed-simd128");
+    if options.quick {
+        // A full run's build would otherwise be timed beside a quick run's.
+        if simd.exists() {
+            std::fs::remove_dir_all(&simd)?;
+        }
+    } else {
+        builds.push(("speed-simd128", Profile::Speed, Codegen::Simd128));
+    }
+    for (name, profile, codegen) in builds {
         // Beside target/guests/, not in it: the shipped artifact and the wheel stay as built.
-        let dir = profiles.join(profile.name());
+        let dir = profiles.join(name);
         let plan: Vec<_> = workspace
             .select(&[PROFILED_GUEST])?
             .into_iter()
             .map(|guest| (guest, profile))
             .collect();
-        let built = compile::build_into(toolchain, workspace, &plan, &dir)?;
+        let built = compile::build_with(toolchain, workspace, &plan, &dir, codegen)?;
         let manifest = Manifest {
             tools: toolchain
                 .versions()
@@ -73,6 +91,16 @@ pub fn run_suite(
         manifest.write(&dir.join("manifest.json"))?;
     }
 
+    Cmd::cargo()
+        .args(["build", "--release", "-p", NATIVE_TWOSUM])
+        .current_dir(&root)
+        .on_failure("the compiler's output above says what failed")
+        .run()?;
+    let native = root.join("target/release").join(format!(
+        "{DLL_PREFIX}{}{DLL_SUFFIX}",
+        NATIVE_TWOSUM.replace('-', "_")
+    ));
+
     // Run as a directory, so its own folder, not `python/`, leads `sys.path`: `import wasmext`
     // then finds the installed wheel rather than the source tree.
     let mut harness = Cmd::new(python::venv_bin("python"))
@@ -81,6 +109,10 @@ pub fn run_suite(
         .arg(&out)
         .arg("--profiles")
         .arg(&profiles)
+        .arg("--guests")
+        .arg(compile::guests_dir())
+        .arg("--native-twosum")
+        .arg(&native)
         .args(["--readme-charts", CHARTS_FROM_DOC])
         .current_dir(&root)
         .on_failure("the harness says above what went wrong (a wrong result exits 1)");

@@ -22,6 +22,34 @@ pub struct Built {
     pub entry: Entry,
 }
 
+/// Code generation beyond what rustc and clang emit for wasm32 by default. Only the benchmarks ask
+/// for more, to measure whether a shipped guest should (`cargo xtask bench`, "profiles").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codegen {
+    Baseline,
+    /// Fixed-width SIMD (`-msimd128`, `+simd128`): loops autovectorised; wasmtime runs it by
+    /// default.
+    Simd128,
+}
+
+impl Codegen {
+    /// Cargo's output for it: its own directory, so neither build invalidates the other's.
+    fn target_dir(self, root: &Path) -> PathBuf {
+        match self {
+            Codegen::Baseline => root.join("target/wasm"),
+            Codegen::Simd128 => root.join("target/wasm-simd128"),
+        }
+    }
+
+    /// A suffix for the file names of its wasm-opt cache entries.
+    fn tag(self) -> &'static str {
+        match self {
+            Codegen::Baseline => "",
+            Codegen::Simd128 => ".simd128",
+        }
+    }
+}
+
 pub fn guests_dir() -> PathBuf {
     project_root().join("target/guests")
 }
@@ -44,6 +72,17 @@ pub fn build_into(
     plan: &[(&Guest, Profile)],
     out_dir: &Path,
 ) -> Result<Vec<Built>> {
+    build_with(toolchain, workspace, plan, out_dir, Codegen::Baseline)
+}
+
+/// [`build_into`] with `codegen`'s code generation.
+pub fn build_with(
+    toolchain: &Toolchain,
+    workspace: &Workspace,
+    plan: &[(&Guest, Profile)],
+    out_dir: &Path,
+    codegen: Codegen,
+) -> Result<Vec<Built>> {
     if plan.is_empty() {
         bail!("no workspace member declares [package.metadata.wasmext]: nothing to build");
     }
@@ -55,7 +94,7 @@ pub fn build_into(
             .map(|(guest, _)| *guest)
             .collect();
         if !members.is_empty() {
-            cargo_build(toolchain, workspace, &members, group)?;
+            cargo_build(toolchain, workspace, &members, group, codegen)?;
         }
     }
 
@@ -76,7 +115,7 @@ pub fn build_into(
     plan.iter()
         .map(|&(guest, profile)| {
             let raw_path = raw_artifact(
-                &project_root().join("target/wasm"),
+                &codegen.target_dir(&project_root()),
                 profile,
                 &guest.lib_name,
             );
@@ -96,6 +135,7 @@ pub fn build_into(
                 profile,
                 &wasm_opt_version,
                 &trimmed,
+                codegen,
             )?;
             let wasm = artifact::strip_custom_sections(&optimized)?;
             let exports: Vec<ExportInfo> = artifact::validate(&wasm, guest)?;
@@ -128,11 +168,29 @@ fn cargo_build(
     workspace: &Workspace,
     selected: &[&Guest],
     profile: Profile,
+    codegen: Codegen,
 ) -> Result<()> {
     let root = project_root();
     // Its own target dir: guests may use another rustc than the host crates, and sharing
     // one directory would make each build invalidate the other's.
-    let mut cargo = wasm_cargo(toolchain, &root, &root.join("target/wasm"), profile);
+    let mut cargo = wasm_cargo(toolchain, &root, &codegen.target_dir(&root), profile);
+    if codegen == Codegen::Simd128 {
+        cargo = cargo
+            .env(
+                "CARGO_ENCODED_RUSTFLAGS",
+                format!(
+                    "{}\x1f-Ctarget-feature=+simd128",
+                    remap_flags(toolchain, &root, "--remap-path-prefix=")
+                ),
+            )
+            .env(
+                "CFLAGS_wasm32_unknown_unknown",
+                format!(
+                    "{} -msimd128",
+                    remap_flags(toolchain, &root, "-ffile-prefix-map=").replace('\x1f', " ")
+                ),
+            );
+    }
     for guest in selected {
         cargo = cargo.args(["-p", &guest.name]);
     }
@@ -255,8 +313,12 @@ fn wasm_opt(
     profile: Profile,
     version: &str,
     input: &[u8],
+    codegen: Codegen,
 ) -> Result<Vec<u8>> {
     let mut args: Vec<OsString> = vec![profile.wasm_opt_level().into()];
+    if codegen == Codegen::Simd128 {
+        args.push("--enable-simd".into());
+    }
     // The features rustc and clang emit for wasm32 by default; nothing beyond them.
     for feature in [
         "bulk-memory",
@@ -278,9 +340,10 @@ fn wasm_opt(
         key.update([0]);
     }
     let key = format!("{:x}", key.finalize());
-    let input_path = work_dir.join(format!("{}.{}.in.wasm", guest.name, profile.name()));
-    let output_path = work_dir.join(format!("{}.{}.opt.wasm", guest.name, profile.name()));
-    let key_path = work_dir.join(format!("{}.{}.key", guest.name, profile.name()));
+    let stem = format!("{}.{}{}", guest.name, profile.name(), codegen.tag());
+    let input_path = work_dir.join(format!("{stem}.in.wasm"));
+    let output_path = work_dir.join(format!("{stem}.opt.wasm"));
+    let key_path = work_dir.join(format!("{stem}.key"));
     if std::fs::read_to_string(&key_path).is_ok_and(|k| k == key) {
         if let Ok(cached) = std::fs::read(&output_path) {
             return Ok(cached);

@@ -1,5 +1,6 @@
 mod abi_probe;
 mod arena;
+mod article_twosum;
 mod deflate;
 mod high_memory;
 mod mixed_alloc;
