@@ -135,7 +135,7 @@ pub fn find_pair<'a>(
 }
 
 /// Multiply-shift hashing into a table of a power of two of slots.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct Hash {
     multiplier: u64,
     /// log2 of the table's length.
@@ -166,9 +166,8 @@ impl Hash {
 /// and `hash` made for the table's length.
 ///
 /// Then every probe chain ends at a vacant slot at the latest, since each number fills at most
-/// one. A table that isn't zeroed can make the search answer wrong or never end, though it never
-/// reads outside `nums` and `table`. (Bounding the probe loop instead would cost 42 of the
-/// artifact's 1,024 bytes; the guest's table comes zeroed from the arena.)
+/// one. A table that isn't zeroed can make the search answer wrong, though it never reads outside
+/// `nums` and `table` and never loops forever: no chain is followed past the table's length.
 #[inline(always)]
 pub(crate) fn find_pair_zeroed(
     nums: Numbers,
@@ -176,15 +175,31 @@ pub(crate) fn find_pair_zeroed(
     hash: Hash,
     table: &mut [u32],
 ) -> Option<(usize, usize)> {
+    find_pair_from(nums, 0, target, hash, table)
+}
+
+/// [`find_pair_zeroed`] resumed: the numbers before `from` are already in `table` (searched by
+/// earlier calls over the same table and hash, with no pair among them), so only the pairs whose
+/// second element is at `from` or later are looked for. This is how the chunked exports feed a
+/// search piece by piece.
+#[inline(always)]
+pub(crate) fn find_pair_from(
+    nums: Numbers,
+    from: usize,
+    target: i64,
+    hash: Hash,
+    table: &mut [u32],
+) -> Option<(usize, usize)> {
     let mask = table.len().checked_sub(1)?;
-    for i in 0..nums.len() {
+    for i in from..nums.len() {
         // SAFETY: `i < len`.
         let num = unsafe { nums.get_unchecked(i) };
         let Some(complement) = nums.complement(num, target) else {
             continue;
         };
         let mut slot = hash.slot(num.min(complement));
-        loop {
+        // A bound, not a guarantee's cost: a zeroed table always has a vacant slot sooner.
+        for _ in 0..=mask {
             slot &= mask;
             // SAFETY: `slot` was just masked to at most `len - 1`.
             let entry = unsafe { table.get_unchecked_mut(slot) };
@@ -210,4 +225,16 @@ pub(crate) fn find_pair_zeroed(
         }
     }
     None
+}
+
+/// Whether any of the numbers from `from` on is 0 or 1: what a Python `bool` packs to. The host
+/// packs lists with a packer that takes `True` for 1, so it checks the element types of a chunk
+/// only when this says one could be there, instead of scanning every chunk itself.
+#[inline(always)]
+pub fn holds_zero_or_one(nums: Numbers, from: usize) -> bool {
+    // `|`, not an early return: one branch-free pass.
+    (from..nums.len()).fold(false, |any, i| {
+        // SAFETY: `i < len`.
+        any | ((unsafe { nums.get_unchecked(i) } as u64) <= 1)
+    })
 }
