@@ -60,7 +60,7 @@ impl Chunked {
         self.fed = nums.len();
         let zero_or_one = holds_zero_or_one(nums, from);
         if self.found.is_none() {
-            self.found = find_pair_from(nums, from, self.target, self.hash, table);
+            self.found = find_pair_from::<true>(nums, from, self.target, self.hash, table);
         }
         Some(Fed {
             pair: self.found,
