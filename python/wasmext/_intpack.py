@@ -22,7 +22,7 @@ from typing import Any
 from ._values import exact_int
 from .errors import InvalidType
 
-__all__ = ["Packed", "exact_ints", "pack"]
+__all__ = ["Packed", "check_element", "exact_ints", "pack"]
 
 _SIGNED_CODES = frozenset("bhilqn")
 _UNSIGNED_CODES = frozenset("BHILQN")
@@ -56,7 +56,8 @@ def _element_error(value: object, index: int) -> InvalidType:
     )
 
 
-def _check_element(value: object, index: int) -> int:
+def check_element(value: object, index: int) -> int:
+    """``value`` (``nums[index]``) as an exact int; bools and non-integers raise InvalidType."""
     if type(value) is int:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, Integral)):
@@ -66,7 +67,7 @@ def _check_element(value: object, index: int) -> int:
 
 def exact_ints(values: Any) -> list[int]:
     """Every element as an exact Python int, rejecting bools and non-integers."""
-    return [_check_element(value, index) for index, value in enumerate(values)]
+    return [check_element(value, index) for index, value in enumerate(values)]
 
 
 def _may_hold_bool(data: bytes, width: int) -> bool:

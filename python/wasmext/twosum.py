@@ -15,7 +15,9 @@ integer buffer (``array('i'/'l'/'q')``, numpy int32/int64 arrays, ``memoryview``
 buffers of 4- or 8-byte signed ints are copied straight into the guest with no
 per-element Python work.  Lists are packed to int32 when every element fits, else
 int64.  Ints beyond int64 take an exact pure-Python path, so the
-answer is right for any Python ints.
+answer is right for any Python ints.  A long list is packed in chunks on a helper
+thread while the guest searches the chunks already packed (``_chunkpack.py``), so
+it costs about what packing it alone does.
 
 Elements must be integers: ``int`` or any ``numbers.Integral`` (numpy integers);
 ``bool``, ``float`` and other types raise :class:`~wasmext.errors.InvalidType`
@@ -34,7 +36,8 @@ from numbers import Integral
 from typing import Any
 
 from . import _forksafe
-from ._intpack import Packed, exact_ints, pack
+from ._chunkpack import Chunks
+from ._intpack import Packed, check_element, exact_ints, pack
 from ._values import exact_int
 from .errors import GuestMemoryError, InvalidType, WasmextError
 from .runtime import RETAINED_MEMORY, Function, Guest, Instance, bundled
@@ -47,6 +50,11 @@ _BAD_ARGUMENTS = -3
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 _GUEST_FUNCTION = {4: "twosum_i32", 8: "twosum_i64"}
+# The chunked search (twosum_begin, twosum_feed), when the guest has it: bits of a feed's result.
+_CHUNKED = ("twosum_begin", "twosum_feed")
+_FOUND = 1 << 61
+_ZERO_OR_ONE = 1 << 62
+_PAIR_BITS = (1 << 61) - 1
 # Smallest and largest sum of two elements of each width.
 _PAIR_SUM_RANGE = {4: (-(2**32), 2**32 - 2), 8: (-(2**64), 2**64 - 2)}
 
@@ -157,11 +165,15 @@ class TwoSum:
     def _attach(self, instance: Instance) -> _Lease:
         """Make ``instance`` this solver's, in one assignment (see :class:`_Lease`)."""
         functions = {width: instance.function(name) for width, name in _GUEST_FUNCTION.items()}
+        exports = self._guest.functions
+        chunked = None
+        if all(name in exports for name in _CHUNKED):
+            chunked = (instance.function(_CHUNKED[0]), instance.function(_CHUNKED[1]))
         # When this solver dies, the next solver of the same guest gets the instance.
         handover = weakref.finalize(self, _park, self._idle, instance)
         handover.atexit = False
         previous: _Lease | None = getattr(self, "_lease", None)
-        lease = self._lease = _Lease(instance, functions, handover)
+        lease = self._lease = _Lease(instance, functions, chunked, handover)
         if previous is not None:
             previous.handover.detach()  # that instance is poisoned or retired: nobody gets it
         return lease
@@ -185,6 +197,14 @@ class TwoSum:
         target = _check_target(target)
         if isinstance(nums, (list, tuple)) and len(nums) < self._python_cutoff:
             return _reference(exact_ints(nums), target)
+        if (
+            isinstance(nums, (list, tuple))
+            and len(nums) >= 2
+            and _INT64_MIN <= target <= _INT64_MAX
+            and self._lease.chunked is not None
+            and not self._lock._is_owned()  # type: ignore[attr-defined]
+        ):
+            return self._twosum_chunked(nums, target)
         packed = pack(nums)
         if isinstance(packed, list):
             return _reference(packed, target)
@@ -226,7 +246,7 @@ class TwoSum:
             # The input area sits at the bottom of the arena and is reused while it is
             # big enough; the guest rewinds its own hash table after every call. Capacity
             # drops to 0 first: an exception between these lines leaves no area trusted.
-            lease.capacity = 0
+            lease.capacity = lease.table_capacity = 0
             instance.reset()
             lease.input = instance.alloc(size)
             lease.capacity = size
@@ -239,6 +259,101 @@ class TwoSum:
             self._attach(self._guest.new_instance())
         assert result is not None
         return result
+
+    def _twosum_chunked(
+        self, values: list[Any] | tuple[Any, ...], target: int
+    ) -> tuple[int, int] | None:
+        """:meth:`twosum` of a list, packed chunk by chunk while the guest searches."""
+        with self._lock:
+            for width in (4, 8):
+                result = self._search_chunks(values, target, width)
+                if result is not None:
+                    break
+            else:
+                # Some element fits no width: a non-integer (raises, naming the first bad
+                # element) or an int beyond int64, which only Python's ints add up exactly.
+                return _reference(exact_ints(values), target)
+        if result == _NO_PAIR:
+            return None
+        first, second = result >> 32, result & 0xFFFF_FFFF
+        count = len(values)
+        if not (
+            first < second < count
+            and check_element(values[first], first) + check_element(values[second], second)
+            == target
+        ):
+            raise WasmextError(f"the twosum guest returned an impossible pair {first, second}")
+        return first, second
+
+    def _search_chunks(
+        self, values: list[Any] | tuple[Any, ...], target: int, width: int
+    ) -> int | None:
+        """The guest's answer for ``values`` packed at ``width``; ``None`` if some element won't.
+
+        Every chunk is packed, even past the pair: packing is what checks the elements' types,
+        and a chunk the guest finds a 0 or 1 in has its elements checked for bools here.
+        """
+        lease = self._lease
+        if lease.instance.poisoned:
+            lease = self._attach(self._guest.new_instance())
+        assert lease.chunked is not None
+        begin, feed = lease.chunked
+        count = len(values)
+        slots = 1 << (2 * count - 1).bit_length()  # the guest's table_len
+        chunks = Chunks(values, width)
+        try:
+            numbers, table = self._reserve(lease, count * width, slots * 4)
+            seed = self._seeds.getrandbits(64)
+            status = begin(numbers, count, table, slots, target, seed, 1 if width == 8 else 0)
+            if status != 0:
+                raise WasmextError(f"the twosum guest rejected its arguments (result {status})")
+            result = 0
+            done = 0
+            while done < count:
+                start, data = chunks.next()
+                if data is None:
+                    return None
+                size = len(data) // width
+                lease.instance.write(numbers + start * width, data)
+                chunks.go()
+                fed = feed(size)
+                assert fed is not None
+                result = fed
+                if result < 0:
+                    raise WasmextError(f"the twosum guest rejected its arguments (result {result})")
+                if result & _ZERO_OR_ONE:
+                    _check_elements(values, start, start + size)
+                done = start + size
+        finally:
+            chunks.close()
+        if lease.instance.memory_size > RETAINED_MEMORY:
+            self._attach(self._guest.new_instance())  # as in _solve
+        return result & _PAIR_BITS if result & _FOUND else _NO_PAIR
+
+    def _reserve(self, lease: _Lease, input_size: int, table_size: int) -> tuple[int, int]:
+        """The lease's input area and table, regrown if either is too small for this call."""
+        instance = lease.instance
+        if input_size > lease.capacity:
+            # Capacities drop to 0 first: an exception between these lines leaves no area
+            # trusted.
+            lease.capacity = lease.table_capacity = 0
+            instance.reset()
+            input_size = max(input_size, 64)
+            lease.input = instance.alloc(input_size)
+            lease.capacity = input_size
+        if table_size > lease.table_capacity:
+            # Above the input area, which stays. An outgrown table stays behind until the input
+            # area is regrown; tables at least double each time, so that is less than one more.
+            lease.table_capacity = 0
+            lease.table = instance.alloc(table_size)
+            lease.table_capacity = table_size
+        return lease.input, lease.table
+
+
+def _check_elements(values: list[Any] | tuple[Any, ...], start: int, stop: int) -> None:
+    """Check ``values[start:stop]`` are ints, not bools, naming the first that is not."""
+    for index in range(start, stop):
+        check_element(values[index], index)
 
 
 def _new_solver(cls: type[TwoSum], guest: Guest, python_cutoff: int) -> TwoSum:
@@ -253,20 +368,35 @@ class _Lease:
     writing to one instance and calling another.
     """
 
-    __slots__ = ("capacity", "functions", "handover", "input", "instance")
+    __slots__ = (
+        "capacity",
+        "chunked",
+        "functions",
+        "handover",
+        "input",
+        "instance",
+        "table",
+        "table_capacity",
+    )
 
     def __init__(
         self,
         instance: Instance,
         functions: dict[int, Function],
+        chunked: tuple[Function, Function] | None,
         handover: weakref.finalize[[collections.deque[Instance], Instance], TwoSum],
     ) -> None:
         self.instance = instance
         self.functions = functions
+        #: twosum_begin and twosum_feed, if the guest has them.
+        self.chunked = chunked
         self.handover = handover
         #: Guest address and size of the input area (0: none yet).
         self.input = 0
         self.capacity = 0
+        #: Guest address and size of the chunked search's table (0: none yet).
+        self.table = 0
+        self.table_capacity = 0
 
 
 def _elements(packed: Packed) -> list[int]:

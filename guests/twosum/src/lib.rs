@@ -12,13 +12,17 @@
 //! ```
 //!
 //! The search ([`find_pair`]) is plain Rust, tested natively; the exports wrap it for the host.
+//! `twosum_begin` and `twosum_feed` run the same search over numbers handed over in chunks
+//! ([`Chunked`]), so the host can pack a list while the guest searches what came before.
 
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
+mod chunked;
 #[cfg(target_arch = "wasm32")]
 mod exports;
 mod search;
 
+pub use chunked::{Chunked, Fed};
 pub use search::{find_pair, table_len, Numbers};
 
 guest_sdk::export_arena!();

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use proptest::prelude::*;
 
-use crate::{find_pair, table_len, Numbers};
+use crate::{find_pair, table_len, Chunked, Fed, Numbers};
 
 /// The two element types.
 trait Element: Copy + Into<i64> + std::fmt::Debug {
@@ -254,5 +254,121 @@ proptest! {
         nums.push(b);
         let target = a.wrapping_add(b);
         prop_assert_eq!(search(&nums, target), reference(&nums, target));
+    }
+}
+
+/// `nums` fed to a [`Chunked`] search in pieces of the given sizes (cycled), then what every
+/// call said: the pair after the last one, and for each chunk whether it held a 0 or 1.
+fn chunked<T: Element>(nums: &[T], target: i64, seed: u64, sizes: &[usize]) -> Vec<Fed> {
+    let mut table = vec![7; table_len(nums.len() as u32) as usize];
+    let mut search = Chunked::new(target, seed, nums.len(), &mut table).expect("a good table");
+    let mut fed = Vec::new();
+    let mut end = 0;
+    // Sizes of only zeros would never get to the end.
+    let sizes = if sizes.iter().all(|&size| size == 0) {
+        &[1][..]
+    } else {
+        sizes
+    };
+    for &size in sizes.iter().cycle() {
+        if end == nums.len() && !fed.is_empty() {
+            break;
+        }
+        end = (end + size).min(nums.len());
+        fed.push(
+            search
+                .feed(T::numbers(&nums[..end]), &mut table)
+                .expect("within capacity"),
+        );
+    }
+    fed
+}
+
+#[test]
+fn a_chunked_search_finds_what_the_whole_search_finds() {
+    let nums: Vec<i32> = (0..1000).map(|k| (k * 7919) % 1013 - 500).collect();
+    for target in [-3, 0, 1, 17, 999, 5000] {
+        let whole = search(&nums, target);
+        for sizes in [&[1][..], &[3, 1, 0, 50], &[1000], &[999, 1], &[0, 7]] {
+            let fed = chunked(&nums, target, 11, sizes);
+            assert_eq!(
+                fed.last().unwrap().pair,
+                whole,
+                "target {target}, sizes {sizes:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_pair_straddling_chunks_and_one_inside_the_first() {
+    let nums = [10i64, 20, 30, 40, 50, 60];
+    // 20 + 50: the pair's elements sit in different chunks.
+    let fed = chunked(&nums, 70, 0, &[2, 2, 2]);
+    let pairs: Vec<_> = fed.iter().map(|f| f.pair).collect();
+    assert_eq!(
+        pairs,
+        [None, Some((2, 3)), Some((2, 3))],
+        "30 + 40 is the first"
+    );
+    let fed = chunked(&nums, 30, 0, &[3, 3]);
+    assert_eq!(fed[0].pair, Some((0, 1)), "found within the first chunk");
+    assert_eq!(fed[1].pair, Some((0, 1)), "and kept after it");
+}
+
+#[test]
+fn zeros_and_ones_are_reported_per_chunk_even_after_the_pair() {
+    let nums = [5i32, 5, 2, 1, 7, 0, 9, -1];
+    let flags: Vec<_> = chunked(&nums, 10, 0, &[2])
+        .iter()
+        .map(|f| f.zero_or_one)
+        .collect();
+    assert_eq!(flags, [false, true, true, false]);
+}
+
+#[test]
+fn a_chunked_search_refuses_a_bad_table_or_too_many_numbers() {
+    let mut table = vec![0u32; 8];
+    assert!(
+        Chunked::new(0, 0, 8, &mut table).is_none(),
+        "no slot left vacant"
+    );
+    assert!(
+        Chunked::new(0, 0, 3, &mut table[..6]).is_none(),
+        "not a power of two"
+    );
+    let mut search = Chunked::new(0, 0, 3, &mut table).unwrap();
+    assert!(search
+        .feed([1i32, 2, 3, 4][..].into(), &mut table)
+        .is_none());
+    assert!(search.feed([1i32, 2][..].into(), &mut table).is_some());
+    assert!(
+        search.feed([1i32][..].into(), &mut table).is_none(),
+        "shorter than fed"
+    );
+}
+
+#[test]
+fn a_scribbled_table_never_makes_the_search_loop_forever() {
+    let nums: Vec<i32> = (0..100).collect();
+    let mut table = vec![0u32; 128];
+    let mut search = Chunked::new(1000, 0, 100, &mut table).unwrap();
+    table.fill(u32::MAX); // every slot taken, by an index that is never before `i`
+    let fed = search.feed(nums[..].into(), &mut table).unwrap();
+    assert_eq!(fed.pair, None);
+}
+
+proptest! {
+    #[test]
+    fn any_chunking_matches_the_reference(
+        nums in crowded(prop_oneof![-50i64..50, Just(i64::MIN), Just(i64::MAX), Just(0), Just(1)]),
+        target in -100i64..100,
+        seed in any::<u64>(),
+        sizes in proptest::collection::vec(0usize..40, 1..6),
+    ) {
+        let fed = chunked(&nums, target, seed, &sizes);
+        prop_assert_eq!(fed.last().unwrap().pair, reference(&nums, target));
+        let any_zero_or_one = fed.iter().any(|f| f.zero_or_one);
+        prop_assert_eq!(any_zero_or_one, nums.iter().any(|&n| n == 0 || n == 1));
     }
 }

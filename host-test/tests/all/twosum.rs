@@ -126,6 +126,8 @@ fn exports_have_the_documented_signatures() -> Result<()> {
             "bump_alloc",
             "bump_reset",
             "memory",
+            "twosum_begin",
+            "twosum_feed",
             "twosum_i32",
             "twosum_i64"
         ],
@@ -146,6 +148,24 @@ fn exports_have_the_documented_signatures() -> Result<()> {
         ensure!(
             ty.results().all(|t| matches!(t, ValType::I64)),
             "{name} returns i64"
+        );
+    }
+    for (name, want) in [
+        (
+            "twosum_begin",
+            ["i32", "i32", "i32", "i32", "i64", "i64", "i32"].as_slice(),
+        ),
+        ("twosum_feed", ["i32"].as_slice()),
+    ] {
+        let ty = module
+            .get_export(name)
+            .and_then(|e| e.func().cloned())
+            .expect("a function");
+        let params: Vec<String> = ty.params().map(|t| t.to_string()).collect();
+        let results: Vec<String> = ty.results().map(|t| t.to_string()).collect();
+        ensure!(
+            params == want && results == ["i64"],
+            "{name}: {params:?} -> {results:?}"
         );
     }
     Ok(())
