@@ -20,7 +20,7 @@ import struct
 import sys
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, NoReturn, SupportsIndex
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Protocol, SupportsIndex
 
 from ._core import RETAINED_MEMORY
 from ._interface import (
@@ -47,7 +47,36 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .runtime import Function, Guest, Instance
+    from ._function import Function
+    from ._instance import Instance
+    from ._module import Signature
+
+
+class Bindable(Protocol):
+    """What :func:`bind` needs of a :class:`~wasmext.runtime.Guest` (which is one)."""
+
+    @property
+    def name(self) -> str:
+        """The artifact's file name, for messages."""
+
+    @property
+    def sha256(self) -> str:
+        """Hex sha256 of the module's bytes."""
+
+    @property
+    def functions(self) -> Mapping[str, Signature]:
+        """Signatures of every exported function."""
+
+    @property
+    def source_path(self) -> str | None:
+        """The absolute path the module was read from, ``None`` for bytes."""
+
+    def instance(self) -> Instance:
+        """The calling thread's instance."""
+
+    def new_instance(self) -> Instance:
+        """A fresh instance owned by the caller."""
+
 
 __all__ = ["Bound", "bind"]
 
@@ -403,7 +432,7 @@ class _Session:
         self.reset = instance.function("bump_reset")
         # The instance's open arena blocks (package-internal): while a caller holds one, its
         # allocations are live, and the reset is left to the end of that block.
-        self.arenas: list[object] = instance._arenas
+        self.arenas = instance.open_arenas
 
 
 def _exception_classes(
@@ -446,13 +475,13 @@ class Bound:
     ``_guest``, ``_interface``, ``_errors`` (the exception classes by name).
     """
 
-    _guest: Guest
+    _guest: Bindable
     _interface: Interface
     _errors: dict[str, type[GuestError]]
 
     def __init__(
         self,
-        guest: Guest,
+        guest: Bindable,
         interface: Interface,
         exceptions: Mapping[str, type[GuestError]] | None = None,
         module: str = "wasmext.bound",
@@ -608,13 +637,13 @@ def _run(
 
 
 def bind(
-    guest: Guest,
+    guest: Bindable,
     interface: InterfaceSource | None,
     exceptions: Mapping[str, type[GuestError]] | None = None,
     module: str = "wasmext.bound",
 ) -> Bound:
     """:meth:`Guest.bind <wasmext.runtime.Guest.bind>`: find, parse and check the interface."""
-    raw, where = find(interface, guest.name, guest._path, guest.sha256)
+    raw, where = find(interface, guest.name, guest.source_path, guest.sha256)
     parsed = parse(raw, where)
     check_exports(parsed, guest.functions, guest.name)
     for name in ("bump_alloc", "bump_reset"):

@@ -113,6 +113,15 @@ class Instance:
         scratch = self._scratch_block
         return self._oversized or (scratch is not None and scratch.capacity > RETAINED_MEMORY)
 
+    @property
+    def open_arenas(self) -> list[object]:
+        """The tokens of the open :meth:`arena` blocks, outermost first (package-internal).
+
+        Live, not a copy: a layer that keeps it sees blocks open and close. While one is open,
+        what the arena handed out belongs to it, and only its end resets.
+        """
+        return self._arenas
+
     def retire(self) -> None:
         """Mark the instance :attr:`oversized`: :meth:`Guest.instance` replaces it next time.
 
@@ -120,6 +129,19 @@ class Instance:
         blocks (a guest's own vector results, see ``_bound.py``).
         """
         self._oversized = True
+
+    @property
+    def fuel_left(self) -> int | None:
+        """The fuel the last guest call left unspent, or ``None`` without a budget.
+
+        ``guest.fuel - instance.fuel_left`` after a call is what that call used: the way to
+        measure a workload before choosing ``Guest(fuel=...)`` (``docs/security.md``).
+        """
+        core = self._core
+        if core.fuel is None:
+            return None
+        with core.lock:
+            return core.store.get_fuel()
 
     @property
     def memory_size(self) -> int:

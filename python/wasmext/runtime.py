@@ -200,6 +200,11 @@ class Guest:
         return self._max_memory
 
     @property
+    def source_path(self) -> str | None:
+        """The absolute path the module was read from, ``None`` when built from bytes."""
+        return self._path
+
+    @property
     def interruptible(self) -> bool:
         """Whether Ctrl-C, a timeout or :func:`wasmext.deadline` can stop a running call."""
         return self._interruptible

@@ -5,21 +5,13 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 use wasmparser::{ExternalKind, Parser, Payload, ValType, Validator};
 
+use crate::exports::ExportInfo;
 use crate::guests::Guest;
 
 /// Exports `wasm-ld` adds on its own; nobody declared them and no host should rely on them.
 const LINKER_EXPORTS: &[&str] = &["__heap_base", "__data_end", "__indirect_function_table"];
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ExportInfo {
-    pub name: String,
-    pub kind: String,
-    /// `(i32, i64) -> i64` for functions, `17 pages` for the memory.
-    pub signature: String,
-}
 
 /// Keeps the declared exports (and `memory`), drops the linker's, refuses anything else.
 pub fn keep_declared_exports(wasm: &[u8], guest: &Guest) -> Result<Vec<u8>> {

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::artifact::{self, ExportInfo};
+use crate::artifact;
 use crate::cmd::Cmd;
+use crate::exports::ExportInfo;
 use crate::fsx::{hex_sha256, write_if_changed};
 use crate::guests::{Guest, Profile, Workspace};
 use crate::manifest::Entry;

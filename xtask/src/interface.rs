@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use wasmparser::{Parser, Payload};
 
-use crate::artifact::ExportInfo;
+use crate::exports::ExportInfo;
 
 /// The custom section the macro writes; the build strips it from the shipped artifact.
 pub const SECTION: &str = "wasmext.interface";

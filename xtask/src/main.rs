@@ -21,6 +21,7 @@ mod tally;
 
 // the model
 mod artifact;
+mod exports;
 mod guests;
 mod interface;
 mod manifest;

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::ExportInfo;
+use crate::exports::ExportInfo;
 use crate::interface::Interface;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
