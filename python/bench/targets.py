@@ -192,10 +192,10 @@ TARGETS = (
     ),
     Target(
         "interruptible-call",
-        "an interruptible guest's fast call with a timeout at most 0.2 µs slower than a plain one",
+        "an interruptible guest's fast call at most 0.2 µs slower than a plain one's",
         case_interrupts.GROUP,
         case_interrupts.CALL,
-        case_interrupts.ON_TIMEOUT,
+        case_interrupts.INTERRUPTIBLE,
         case_interrupts.PLAIN,
         "adds",
         0.2e-6,
