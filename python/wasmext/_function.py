@@ -272,21 +272,22 @@ def _enter(core: Core, function: str) -> _interrupts.Calls:
     if line is None:
         return calls
     calls.limit = _limit(core, calls, function) if calls.deadlines or core.timeout else None
-    calls.reason = None
     calls.line = line
     if line.busy or line.bumps != core.armed:
         core.armed = line.arm(core.store)
+        calls.reason = None  # set for a bump this call has outlived
     return calls
 
 
 class _GuardedFastFunction(_FastFunction):
     """The fast path of an interruptible or budgeted instance (see :mod:`wasmext._interrupts`)."""
 
-    __slots__ = ("_line", "_watched")
+    __slots__ = ("_fuel", "_line", "_watched")
 
     def __init__(self, core: Core, name: str, signature: Signature, func: object) -> None:
         super().__init__(core, name, signature, func)
         self._line = core.line
+        self._fuel = core.fuel
         # Whether every call has a deadline to watch, whatever the thread's scopes say.
         self._watched = core.timeout is not None
 
@@ -296,20 +297,18 @@ class _GuardedFastFunction(_FastFunction):
             raise core.poison_error(self.name)
         self._pack(self._raw, 0, *args)
         core.memory_stale = True
-        if core.fuel is not None:
-            core.store.set_fuel(core.fuel)
-        # _enter() inline, its common case: no deadline. This is the hot path.
+        if self._fuel is not None:
+            core.store.set_fuel(self._fuel)
+        # _enter() inline: this is the hot path.
         calls: _interrupts.Calls = thread_calls.calls
         line = self._line
         if line is not None:
-            if self._watched or calls.deadlines:
-                calls.limit = _limit(core, calls, self.name)
-            else:
-                calls.limit = None
-            calls.reason = None
+            watched = self._watched or calls.deadlines
+            calls.limit = _limit(core, calls, self.name) if watched else None
             calls.line = line
             if line.busy or line.bumps != core.armed:
                 core.armed = line.arm(core.store)
+                calls.reason = None  # set for a bump this call has outlived
         error = None
         # Until the call's result is in hand, an exception in flight is a signal handler's,
         # raised as the call returned: it goes on, over whatever the trap would have raised.
