@@ -16,9 +16,9 @@ The design, and why:
   trapping, but on the main thread a pending signal handler would then run inside a ctypes
   callback, where an exception it raises is printed and swallowed. Stores trap instead, and the
   handler runs in ordinary Python code after the call returns.
-- **A watcher thread** sleeps in ``select`` on two pipes: the signal wakeup fd
+- **A watcher thread** sleeps in ``select`` on two socket pairs: the signal wakeup fd
   (:func:`signal.set_wakeup_fd`, which CPython writes the signal number to from its C-level
-  handler, on whatever thread) and a pipe calls poke when a deadline needs watching. It ticks
+  handler, on whatever thread) and one calls poke when a deadline needs watching. It ticks
   every :data:`TICK` seconds only while a call with a deadline is running: nothing spins
   while no guest runs.
 - **Re-arming.** Each store's deadline is "one tick after the epoch it was armed at". A bump
@@ -42,6 +42,7 @@ import errno
 import os
 import select
 import signal
+import socket
 import threading
 import time
 import weakref
@@ -220,8 +221,8 @@ class _Watcher:
     """The watcher thread's pipes and state (recreated in a forked child)."""
 
     def __init__(self) -> None:
-        self.signals_r, self.signals_w = _pipe()
-        self.pokes_r, self.pokes_w = _pipe()
+        self.signals_r, self.signals_w = _channel()
+        self.pokes_r, self.pokes_w = _channel()
         #: The wakeup fd that was installed before ours (-1: none); bytes are forwarded to it.
         self.previous_fd = -1
         self.installed = False
@@ -239,14 +240,18 @@ class _Watcher:
 
     def poke(self) -> None:
         with contextlib.suppress(BlockingIOError):
-            os.write(self.pokes_w, b"\0")
+            self.pokes_w.send(b"\0")
 
 
-def _pipe() -> tuple[int, int]:
-    read_end, write_end = os.pipe()
+def _channel() -> tuple[socket.socket, socket.socket]:
+    """A connected, non-blocking pair of sockets.
+
+    Sockets, not a pipe: ``set_wakeup_fd`` and ``select`` take them everywhere, and on
+    Windows nothing else.
+    """
+    read_end, write_end = socket.socketpair()
     for end in (read_end, write_end):
-        os.set_blocking(end, False)
-        os.set_inheritable(end, False)
+        end.setblocking(False)
     return read_end, write_end
 
 
@@ -272,10 +277,10 @@ def watch() -> _Watcher:
 
 def _install(watcher: _Watcher) -> None:
     try:
-        previous = signal.set_wakeup_fd(watcher.signals_w, warn_on_full_buffer=False)
+        previous = signal.set_wakeup_fd(watcher.signals_w.fileno(), warn_on_full_buffer=False)
     except ValueError:  # not the main thread of the main interpreter after all
         return
-    if previous != watcher.signals_w:
+    if previous != watcher.signals_w.fileno():
         watcher.previous_fd = previous
     watcher.installed = True
 
@@ -322,12 +327,12 @@ def _run(watcher: _Watcher) -> None:
             _signalled(watcher, _drain(watcher.signals_r))
 
 
-def _drain(fd: int) -> bytes:
+def _drain(end: socket.socket) -> bytes:
     chunks = []
     while True:
         try:
-            chunk = os.read(fd, 512)
-        except BlockingIOError:
+            chunk = end.recv(512)
+        except (BlockingIOError, InterruptedError):
             break
         if not chunk:
             break
@@ -375,9 +380,8 @@ def _after_fork_in_child() -> None:
     new = watch()  # a new thread and pipes; on this (main) thread, the new wakeup fd
     if old.installed and new.installed:
         new.previous_fd = old.previous_fd
-    for fd in (old.signals_r, old.signals_w, old.pokes_r, old.pokes_w):
-        with contextlib.suppress(OSError):
-            os.close(fd)
+    for end in (old.signals_r, old.signals_w, old.pokes_r, old.pokes_w):
+        end.close()
 
 
 if hasattr(os, "register_at_fork"):
