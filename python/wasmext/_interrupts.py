@@ -317,7 +317,7 @@ def _run(watcher: _Watcher) -> None:
             ready, _, _ = select.select([watcher.signals_r, watcher.pokes_r], [], [], timeout)
         except InterruptedError:
             continue
-        except OSError as error:  # the pipes were closed under us: a fork's child replaced them
+        except OSError as error:  # closed under us: a fork's child replaced them
             if error.errno == errno.EBADF:
                 return
             raise
@@ -348,7 +348,10 @@ def _signalled(watcher: _Watcher, numbers: bytes) -> None:
     with _registry_lock:
         targets = list(_registry)
     for number in set(numbers):
-        handler = signal.getsignal(number)
+        try:
+            handler = signal.getsignal(number)
+        except ValueError:  # not a signal number: a stray byte someone wrote to the fd
+            continue
         if handler is signal.default_int_handler:
             # KeyboardInterrupt: the main thread's call gets it, and every other call stops
             # too, so that nothing the main thread then waits for (a join, a future, the
