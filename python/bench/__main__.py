@@ -22,6 +22,7 @@ from pathlib import Path
 import case_calls
 import case_coldstart
 import case_crypto
+import case_deflate
 import case_interrupts
 import case_profiles
 import case_twosum
@@ -33,7 +34,15 @@ from suite import Context, WrongResult
 from targets import evaluate
 
 #: In the order they run: the long, noisy process spawns last.
-GROUPS = (case_twosum, case_crypto, case_calls, case_interrupts, case_profiles, case_coldstart)
+GROUPS = (
+    case_twosum,
+    case_crypto,
+    case_deflate,
+    case_calls,
+    case_interrupts,
+    case_profiles,
+    case_coldstart,
+)
 CHART = "ratios.png"
 
 

@@ -1,4 +1,4 @@
-"""The speed targets (issues 5 and 15), each judged on ratios measured in the same run.
+"""The speed targets (issues 5, 12 and 15), each judged on ratios measured in the same run.
 
 A missed target is reported, never an error: machines differ, and a benchmark that fails
 on a busy laptop teaches people to ignore it.
@@ -13,6 +13,7 @@ from typing import Literal
 import case_calls
 import case_coldstart
 import case_crypto
+import case_deflate
 import case_interrupts
 import case_twosum
 from suite import Case
@@ -148,6 +149,22 @@ TARGETS = (
         case_crypto.NATIVE,
         "at most",
         1.3,
+    ),
+    *(
+        Target(
+            f"deflate-{way}-1mib",
+            f"deflate {way} of 1 MiB at most 2.5x Python's zlib's time",
+            case_deflate.GROUP,
+            name("1 MiB"),
+            case_deflate.WASMEXT,
+            case_deflate.ZLIB,
+            "at most",
+            2.5,
+        )
+        for way, name in (
+            ("compress", case_deflate.compress_name),
+            ("decompress", case_deflate.decompress_name),
+        )
     ),
     Target(
         "cold-start",

@@ -3,7 +3,8 @@
 //! up (a round under way is finished). Prints what ran, from the tests' own tally.
 //!
 //! - the SDK arena against its model (proptest, native);
-//! - the real wasm arena against the same promises (proptest, wasmtime);
+//! - the real wasm arena against the same promises, and deflate's round trips in every format
+//!   (proptest, wasmtime);
 //! - every Hypothesis test of the Python suite: the runtime's alloc/read/write bounds, two-sum
 //!   against the reference through the public API, Monocypher's argument checks with random
 //!   types and lengths, mutated modules, and the rest;
@@ -66,7 +67,9 @@ pub fn run(args: &Args) -> Result<()> {
                 "host-test",
                 "--test",
                 "all",
+                "--",
                 "arena::random_workloads",
+                "deflate::random_inputs_round_trip",
             ])
             .current_dir(&root)
             .env("PROPTEST_CASES", WASM_ARENA_CASES)

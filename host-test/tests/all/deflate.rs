@@ -1,6 +1,7 @@
-//! The deflate guest through its `#[guest_sdk::export]` ABI (docs/abi.md): round trips, interop
-//! with zlib-rs both ways, corrupt and truncated streams, bombs, every hostile argument, and no
-//! trace of the data in linear memory once the host resets the arena.
+//! The deflate guest through its `#[guest_sdk::export]` ABI (docs/abi.md): round trips in every
+//! format, interop with zlib-rs both ways, corrupt and truncated streams, bombs, the memory cap,
+//! every hostile argument, and no trace of the data in linear memory once the host resets the
+//! arena.
 
 use std::cell::RefCell;
 
@@ -14,17 +15,38 @@ use crate::ensure_eq;
 use crate::support::{self, Guest, PAGE};
 
 const BAD_LEVEL: i32 = 1;
+const COMPRESS_BAD_FORMAT: i32 = 2;
+const COMPRESS_OUT_OF_MEMORY: i32 = 3;
 const CORRUPT: i32 = 1;
 const TRUNCATED: i32 = 2;
 const TOO_BIG: i32 = 3;
+const BAD_CHECKSUM: i32 = 4;
+const BAD_FORMAT: i32 = 5;
+const OUT_OF_MEMORY: i32 = 6;
 const BAD_OUT: i32 = -1001;
 
-/// A call's status and, when it is 0, the bytes the result record points to.
-fn call(guest: &mut Guest, name: &str, data: &[u8], scalar: i32) -> Result<(i32, Vec<u8>)> {
+/// The formats, with zlib's `window_bits` for each.
+const FORMATS: [(&str, i32); 3] = [("raw", -15), ("zlib", 15), ("gzip", 31)];
+
+/// A call's status and, when it is 0, the bytes the result record points to: `compress(data,
+/// scalar, format)` or `decompress(data, format, scalar)`.
+fn call(
+    guest: &mut Guest,
+    name: &str,
+    data: &[u8],
+    scalar: i32,
+    format: &[u8],
+) -> Result<(i32, Vec<u8>)> {
     let input = guest.alloc_bytes(data)?;
+    let name_at = guest.alloc_bytes(format)?;
     let out = guest.alloc(16)?;
     let len = u32::try_from(data.len())?;
-    let status: i32 = guest.call(name, (input, len, scalar, out))?;
+    let name_len = format.len() as u32;
+    let status: i32 = if name == "compress" {
+        guest.call(name, (input, len, scalar, name_at, name_len, out))?
+    } else {
+        guest.call(name, (input, len, name_at, name_len, scalar, out))?
+    };
     let result = if status == 0 {
         let record = guest.read(out, 16)?;
         let ptr = u32::from_le_bytes(record[..4].try_into()?);
@@ -38,14 +60,38 @@ fn call(guest: &mut Guest, name: &str, data: &[u8], scalar: i32) -> Result<(i32,
     Ok((status, result))
 }
 
-fn compress(guest: &mut Guest, data: &[u8], level: i32) -> Result<Vec<u8>> {
-    let (status, packed) = call(guest, "compress", data, level)?;
-    ensure_eq!(status, 0, "compress({} bytes, level {level})", data.len());
+fn compress_as(guest: &mut Guest, data: &[u8], level: i32, format: &str) -> Result<Vec<u8>> {
+    let (status, packed) = call(guest, "compress", data, level, format.as_bytes())?;
+    ensure_eq!(
+        status,
+        0,
+        "compress({} bytes, level {level}, {format})",
+        data.len()
+    );
     Ok(packed)
 }
 
+fn compress(guest: &mut Guest, data: &[u8], level: i32) -> Result<Vec<u8>> {
+    compress_as(guest, data, level, "raw")
+}
+
+fn decompress_as(
+    guest: &mut Guest,
+    data: &[u8],
+    format: &str,
+    max_size: u32,
+) -> Result<(i32, Vec<u8>)> {
+    call(
+        guest,
+        "decompress",
+        data,
+        max_size as i32,
+        format.as_bytes(),
+    )
+}
+
 fn decompress(guest: &mut Guest, data: &[u8], max_size: u32) -> Result<(i32, Vec<u8>)> {
-    call(guest, "decompress", data, max_size as i32)
+    decompress_as(guest, data, "raw", max_size)
 }
 
 /// Text-like bytes: compressible, but not trivially.
@@ -63,10 +109,10 @@ fn sample(rng: &mut StdRng, len: usize) -> Vec<u8> {
     out
 }
 
-/// zlib-rs's raw DEFLATE (window bits -15) at `level`.
-fn zlib_compress(data: &[u8], level: i32) -> Result<Vec<u8>> {
+/// zlib-rs's stream at `level`, raw DEFLATE (window bits -15), zlib (15) or gzip (31).
+fn zlib_compress(data: &[u8], level: i32, window_bits: i32) -> Result<Vec<u8>> {
     let config = zlib_rs::DeflateConfig {
-        window_bits: -15,
+        window_bits,
         ..zlib_rs::DeflateConfig::new(level)
     };
     let mut out = vec![0; zlib_rs::compress_bound(data.len()) + 64];
@@ -78,9 +124,9 @@ fn zlib_compress(data: &[u8], level: i32) -> Result<Vec<u8>> {
     Ok(packed.to_vec())
 }
 
-fn zlib_decompress(data: &[u8], len: usize) -> Result<Vec<u8>> {
+fn zlib_decompress(data: &[u8], len: usize, window_bits: i32) -> Result<Vec<u8>> {
     let mut out = vec![0; len];
-    let config = zlib_rs::InflateConfig { window_bits: -15 };
+    let config = zlib_rs::InflateConfig { window_bits };
     let (plain, code) = zlib_rs::decompress_slice(&mut out, data, config);
     ensure!(
         code == zlib_rs::ReturnCode::Ok,
@@ -104,17 +150,77 @@ fn every_level_round_trips_and_zlib_rs_agrees() -> Result<()> {
                 "{len} bytes at level {level} came back different"
             );
             ensure!(
-                zlib_decompress(&packed, len)? == data,
+                zlib_decompress(&packed, len, -15)? == data,
                 "zlib-rs reads the guest's level {level} differently ({len} bytes)"
             );
         }
         for level in [0, 1, 6, 9] {
             let (status, plain) =
-                decompress(&mut guest, &zlib_compress(&data, level)?, len as u32)?;
+                decompress(&mut guest, &zlib_compress(&data, level, -15)?, len as u32)?;
             ensure_eq!(status, 0, "zlib-rs level {level}, {len} bytes");
             ensure!(plain == data, "zlib-rs level {level}: {len} bytes differ");
         }
     }
+    Ok(())
+}
+
+#[test]
+fn every_format_interoperates_with_zlib_rs() -> Result<()> {
+    let mut guest = Guest::new("deflate")?;
+    let mut rng = StdRng::seed_from_u64(support::seed("deflate formats"));
+    for len in [0, 1, 5_000, 200_000] {
+        let data = sample(&mut rng, len);
+        for (format, bits) in FORMATS {
+            for level in [0, 1, 6, 9, 10] {
+                let packed = compress_as(&mut guest, &data, level, format)?;
+                ensure!(
+                    zlib_decompress(&packed, len, bits)? == data,
+                    "zlib-rs reads the guest's {format} level {level} differently ({len} bytes)"
+                );
+            }
+            for level in [0, 1, 6, 9] {
+                let theirs = zlib_compress(&data, level, bits)?;
+                let (status, plain) = decompress_as(&mut guest, &theirs, format, len as u32)?;
+                ensure_eq!(status, 0, "zlib-rs {format} level {level}, {len} bytes");
+                ensure!(
+                    plain == data,
+                    "zlib-rs {format} level {level}: {len} bytes differ"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn checksums_and_formats_are_checked() -> Result<()> {
+    let mut guest = Guest::new("deflate")?;
+    let data = b"checksummed ".repeat(50);
+    for (format, _) in &FORMATS[1..] {
+        let packed = compress_as(&mut guest, &data, 6, format)?;
+        let mut bad = packed.clone();
+        let last = bad.len() - if *format == "gzip" { 8 } else { 1 };
+        bad[last] ^= 0x10;
+        let (status, _) = decompress_as(&mut guest, &bad, format, 10_000)?;
+        ensure_eq!(status, BAD_CHECKSUM, "{format}");
+        let (status, _) = decompress_as(&mut guest, &packed[..packed.len() - 1], format, 10_000)?;
+        ensure_eq!(status, TRUNCATED, "{format} cut short");
+    }
+    for format in ["", "ZLIB", "gzip\0"] {
+        ensure_eq!(
+            call(&mut guest, "compress", b"x", 6, format.as_bytes())?.0,
+            COMPRESS_BAD_FORMAT,
+            "{format:?}"
+        );
+        ensure_eq!(
+            decompress_as(&mut guest, b"x", format, 9)?.0,
+            BAD_FORMAT,
+            "{format:?}"
+        );
+    }
+    // Not UTF-8: the argument itself is refused.
+    ensure_eq!(call(&mut guest, "compress", b"x", 6, b"zl\xffib")?.0, -3);
+    ensure_eq!(decompress_as(&mut guest, b"x", "raw", 9)?.0, TRUNCATED);
     Ok(())
 }
 
@@ -127,9 +233,11 @@ fn random_inputs_round_trip() -> Result<()> {
         .run(&strategy, |(data, level)| {
             let check = || -> Result<()> {
                 let guest = &mut *guest.borrow_mut();
-                let packed = compress(guest, &data, level)?;
-                let (status, plain) = decompress(guest, &packed, data.len() as u32)?;
-                ensure_eq!((status, plain), (0, data.clone()), "level {level}");
+                for (format, _) in FORMATS {
+                    let packed = compress_as(guest, &data, level, format)?;
+                    let (status, plain) = decompress_as(guest, &packed, format, data.len() as u32)?;
+                    ensure_eq!((status, plain), (0, data.clone()), "{format} level {level}");
+                }
                 Ok(())
             };
             check().map_err(|err| TestCaseError::fail(format!("{err:#}")))
@@ -143,7 +251,7 @@ fn bad_levels_are_the_error_variant() -> Result<()> {
     let mut guest = Guest::new("deflate")?;
     for level in [11, 12, 255] {
         ensure_eq!(
-            call(&mut guest, "compress", b"x", level)?.0,
+            call(&mut guest, "compress", b"x", level, b"raw")?.0,
             BAD_LEVEL,
             "level {level}"
         );
@@ -151,7 +259,7 @@ fn bad_levels_are_the_error_variant() -> Result<()> {
     // Not a u8 at all: the argument itself is refused.
     for level in [256, -1, i32::MIN] {
         ensure_eq!(
-            call(&mut guest, "compress", b"x", level)?.0,
+            call(&mut guest, "compress", b"x", level, b"raw")?.0,
             -2,
             "level {level}"
         );
@@ -206,18 +314,40 @@ fn a_bomb_stops_at_max_size_and_at_the_memory_cap() -> Result<()> {
     ensure_eq!(decompress(&mut guest, &bomb, (16 << 20) - 1)?.0, TOO_BIG);
     let (status, plain) = decompress(&mut guest, &bomb, 16 << 20)?;
     ensure_eq!((status, plain.len()), (0, 16 << 20));
-    // Under an 8 MiB cap, the 16 MiB the limit allows can't be had: a trap, not a wrong answer.
+    // Under an 8 MiB cap, the 16 MiB the limit allows can't be had: an error, not a trap, and
+    // the instance carries on.
     let mut capped = Guest::from_module(&support::artifact("deflate")?, Some(8 << 20))?;
+    for (format, _) in FORMATS {
+        let bomb = compress_as(&mut guest, &vec![0; 16 << 20], 10, format)?;
+        let (status, _) = decompress_as(&mut capped, &bomb, format, 16 << 20)?;
+        ensure_eq!(status, OUT_OF_MEMORY, "{format} at the cap");
+        let (status, plain) = decompress_as(&mut capped, &bomb, format, 1 << 20)?;
+        ensure_eq!(
+            (status, plain.len()),
+            (TOO_BIG, 0),
+            "{format} after the cap"
+        );
+        let packed = compress_as(&mut capped, b"still alive", 6, format)?;
+        let (status, plain) = decompress_as(&mut capped, &packed, format, 100)?;
+        ensure_eq!((status, plain.as_slice()), (0, &b"still alive"[..]));
+    }
+    // Compressing 2.5 MiB under a 4 MiB cap: room for the input, not for its output too.
+    let mut capped = Guest::from_module(&support::artifact("deflate")?, Some(4 << 20))?;
+    let (status, _) = call(&mut capped, "compress", &vec![7; 5 << 19], 6, b"zlib")?;
     ensure!(
-        decompress(&mut capped, &bomb, 16 << 20).is_err(),
-        "no trap at the cap"
+        status == COMPRESS_OUT_OF_MEMORY || status == -1000,
+        "compress at the cap: status {status}"
     );
     Ok(())
 }
 
-/// Raw calls of `decompress(data, len, max_size, out)` with pointers the host chose.
+/// Raw calls of `decompress(data, len, "raw", max_size, out)` with pointers the host chose.
 fn raw(guest: &mut Guest, data: u32, len: u32, max_size: u32, out: u32) -> Result<i32> {
-    guest.call("decompress", (data, len, max_size as i32, out))
+    let format = guest.alloc_bytes(b"raw")?;
+    guest.call(
+        "decompress",
+        (data, len, format, 3u32, max_size as i32, out),
+    )
 }
 
 #[test]
@@ -268,17 +398,17 @@ fn nothing_of_the_data_is_left_after_the_reset() -> Result<()> {
     let mut data = sample(&mut rng, 200_000);
     data.extend_from_slice(&secret);
     data.extend(sample(&mut rng, 50_000));
-    for level in [0, 6, 10] {
-        let packed = compress(&mut guest, &data, level)?;
+    for (level, (format, _)) in [0, 6, 10].into_iter().zip(FORMATS) {
+        let packed = compress_as(&mut guest, &data, level, format)?;
         ensure!(
             !support::contains(guest.memory_bytes(), &secret),
-            "level {level}: compress left the secret in memory"
+            "{format} level {level}: compress left the secret in memory"
         );
-        let (status, plain) = decompress(&mut guest, &packed, data.len() as u32)?;
+        let (status, plain) = decompress_as(&mut guest, &packed, format, data.len() as u32)?;
         ensure!(status == 0 && plain == data);
         ensure!(
             !support::contains(guest.memory_bytes(), &secret),
-            "level {level}: decompress left the secret in memory"
+            "{format} level {level}: decompress left the secret in memory"
         );
         // The heap grew for the codec's state; the arena lent what the host reads.
         ensure!(guest.memory_size() > 4 * PAGE);
@@ -291,8 +421,9 @@ fn the_result_is_in_the_arena_until_the_reset() -> Result<()> {
     let mut guest = Guest::new("deflate")?;
     let data = b"abcabcabcabcabcabcabcabcabcabcabcabc".repeat(100);
     let input = guest.alloc_bytes(&data)?;
+    let format = guest.alloc_bytes(b"raw")?;
     let out = guest.alloc(16)?;
-    let status: i32 = guest.call("compress", (input, data.len() as u32, 6, out))?;
+    let status: i32 = guest.call("compress", (input, data.len() as u32, 6, format, 3u32, out))?;
     ensure_eq!(status, 0);
     let record = guest.read(out, 16)?;
     let ptr = u32::from_le_bytes(record[..4].try_into()?);
