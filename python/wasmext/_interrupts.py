@@ -40,19 +40,22 @@ import contextlib
 import ctypes
 import errno
 import os
-import select
-import signal
-import socket
 import threading
 import time
 import weakref
 from collections.abc import Iterator
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import wasmtime
 
 from . import _forksafe
 from ._values import exact_seconds
+
+if TYPE_CHECKING:
+    import socket
+
+# signal, socket and select are imported where used: only an interruptible guest starts the
+# watcher, and a process that never makes one should not pay for them at import.
 
 __all__ = [
     "TICK",
@@ -212,6 +215,8 @@ def interrupt_on(*signals: int) -> None:
     :class:`~wasmext.errors.GuestInterrupted`, since a stopped guest cannot resume. ``SIGINT``
     under Python's default handler needs no registration. Call from the main thread.
     """
+    import signal
+
     for each in signals:
         _interrupting.add(signal.Signals(each).value)
     watch()
@@ -249,6 +254,8 @@ def _channel() -> tuple[socket.socket, socket.socket]:
     Sockets, not a pipe: ``set_wakeup_fd`` and ``select`` take them everywhere, and on
     Windows nothing else.
     """
+    import socket
+
     read_end, write_end = socket.socketpair()
     for end in (read_end, write_end):
         end.setblocking(False)
@@ -276,6 +283,8 @@ def watch() -> _Watcher:
 
 
 def _install(watcher: _Watcher) -> None:
+    import signal
+
     try:
         previous = signal.set_wakeup_fd(watcher.signals_w.fileno(), warn_on_full_buffer=False)
     except ValueError:  # not the main thread of the main interpreter after all
@@ -295,6 +304,8 @@ def poke_if_asleep() -> None:
 
 
 def _run(watcher: _Watcher) -> None:
+    import select
+
     while True:
         # Asleep before the scan: a call that registers after the scan sees it and pokes.
         watcher.asleep = True
@@ -341,6 +352,8 @@ def _drain(end: socket.socket) -> bytes:
 
 
 def _signalled(watcher: _Watcher, numbers: bytes) -> None:
+    import signal
+
     if watcher.previous_fd >= 0:
         # Whoever installed a wakeup fd before us (an event loop) still hears its signals.
         with contextlib.suppress(OSError):

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 from . import _fastcall, _forksafe, _interrupts, _module
-from ._bound import Bound, bind
 from ._cache import ModuleCache, default_cache_dir
 from ._function import Function
 from ._instance import RETAINED_MEMORY, Instance
@@ -42,6 +41,7 @@ from ._values import exact_int, exact_seconds, exact_str
 from .errors import GuestError, InvalidInput, InvalidModule, InvalidType
 
 if TYPE_CHECKING:
+    from ._bound import Bound
     from ._interface import InterfaceSource
 
 __all__ = [
@@ -279,6 +279,9 @@ class Guest:
         (a subclass of :class:`~wasmext.errors.GuestError`, and of its enum's class for a
         variant) to raise instead of a generated one; generated modules pass theirs.
         """
+        # Imported here: the bindings machinery is not on the way to a process's first call.
+        from ._bound import bind
+
         return bind(self, interface, exceptions)
 
     def _load(self) -> _module.CompiledModule:
@@ -375,6 +378,15 @@ def _unpickle_guest(
             f"guest had loaded sha256 {sha256}; refusing to run another module: {fix}"
         )
     return guest
+
+
+def __getattr__(name: str) -> Any:
+    """``Bound``, imported on first use (see :meth:`Guest.bind`)."""
+    if name == "Bound":
+        from ._bound import Bound
+
+        return Bound
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: Environment variable that makes guests interruptible unless they say otherwise.
