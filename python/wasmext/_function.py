@@ -275,7 +275,7 @@ def _enter(core: Core, function: str) -> _interrupts.Calls:
     calls.line = line
     if line.busy or line.bumps != core.armed:
         core.armed = line.arm(core.store)
-        calls.reason = None  # set for a bump this call has outlived
+        _interrupts.outlived(calls, core.name, function)
     return calls
 
 
@@ -308,7 +308,7 @@ class _GuardedFastFunction(_FastFunction):
             calls.line = line
             if line.busy or line.bumps != core.armed:
                 core.armed = line.arm(core.store)
-                calls.reason = None  # set for a bump this call has outlived
+                _interrupts.outlived(calls, core.name, self.name)
         error = None
         # Until the call's result is in hand, an exception in flight is a signal handler's,
         # raised as the call returned: it goes on, over whatever the trap would have raised.

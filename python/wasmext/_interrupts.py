@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
 import os
 import threading
 import time
@@ -50,6 +49,7 @@ import wasmtime
 
 from . import _forksafe
 from ._values import exact_seconds
+from .errors import GuestInterrupted, GuestTimeout
 
 if TYPE_CHECKING:
     import socket
@@ -64,6 +64,7 @@ __all__ = [
     "deadline",
     "interrupt_on",
     "line",
+    "outlived",
     "run_pending_signal_handlers",
     "thread_calls",
     "watch",
@@ -190,6 +191,25 @@ def deadline(seconds: float) -> Iterator[None]:
         scopes.pop()
 
 
+def outlived(calls: Calls, core_name: str, function: str) -> None:
+    """After a call re-armed past a bump: honour the bump if it was meant for this call.
+
+    The watcher bumps a line for a call it saw registered; if the call had not reached its
+    arming check yet, it re-armed after the bump and would run on. A deadline that has passed
+    or a Ctrl-C for every thread still stops it, before it runs. A signal for the main thread
+    needs nothing: its handler runs at the next bytecode, before the guest starts.
+    """
+    reason, calls.reason = calls.reason, None
+    if reason == DEADLINE:
+        limit = calls.limit
+        if limit is not None and time.monotonic() >= limit:
+            calls.line = None
+            raise GuestTimeout(f"{core_name}: {function} was not started: its deadline had passed")
+    elif reason == EVERYONE:
+        calls.line = None
+        raise GuestInterrupted(f"{core_name}: {function} was not started: Ctrl-C stopped it")
+
+
 def run_pending_signal_handlers() -> None:
     """Run the Python handlers of signals that arrived, raising what they raise.
 
@@ -304,8 +324,13 @@ def poke_if_asleep() -> None:
 
 
 def _run(watcher: _Watcher) -> None:
-    import select
+    # A selector, not select.select(): that refuses descriptors past FD_SETSIZE (1024), which
+    # a busy process reaches, and the watcher would die with interrupts silently gone.
+    import selectors
 
+    selector = selectors.DefaultSelector()
+    selector.register(watcher.signals_r, selectors.EVENT_READ)
+    selector.register(watcher.pokes_r, selectors.EVENT_READ)
     while True:
         # Asleep before the scan: a call that registers after the scan sees it and pokes.
         watcher.asleep = True
@@ -325,11 +350,9 @@ def _run(watcher: _Watcher) -> None:
         if timeout is not None:
             watcher.asleep = False
         try:
-            ready, _, _ = select.select([watcher.signals_r, watcher.pokes_r], [], [], timeout)
-        except InterruptedError:
-            continue
-        except OSError as error:  # closed under us: a fork's child replaced them
-            if error.errno == errno.EBADF:
+            ready = {key.fileobj for key, _ in selector.select(timeout)}
+        except (OSError, ValueError):  # closed under us: a fork's child replaced them
+            if watcher.signals_r.fileno() < 0:
                 return
             raise
         if watcher.pokes_r in ready:
