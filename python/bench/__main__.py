@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import case_bindings
 import case_calls
 import case_coldstart
 import case_crypto
@@ -33,7 +34,15 @@ from suite import Context, WrongResult
 from targets import evaluate
 
 #: In the order they run: the long, noisy process spawns last.
-GROUPS = (case_twosum, case_crypto, case_calls, case_interrupts, case_profiles, case_coldstart)
+GROUPS = (
+    case_twosum,
+    case_crypto,
+    case_calls,
+    case_bindings,
+    case_interrupts,
+    case_profiles,
+    case_coldstart,
+)
 CHART = "ratios.png"
 
 
