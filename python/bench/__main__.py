@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import case_bindings
 import case_calls
 import case_coldstart
 import case_crypto
@@ -39,6 +40,7 @@ GROUPS = (
     case_crypto,
     case_deflate,
     case_calls,
+    case_bindings,
     case_interrupts,
     case_profiles,
     case_coldstart,

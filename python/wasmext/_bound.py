@@ -295,7 +295,12 @@ def _buffer_converter(param: ParamType, label: str) -> Converter:
     if param.item == "u8":
 
         def convert_bytes(value: object, lowered: list[int], buffers: Buffers, size: int) -> int:
-            data = _bytes_like(value, label, writable)
+            # bytes, the common case, inline: no view to make, nothing to check.
+            data = (
+                value
+                if type(value) is bytes and not writable
+                else _bytes_like(value, label, writable)
+            )
             count = len(data)
             lowered += (size, count)
             buffers.append((len(lowered) - 2, size, data, data if writable else None))
@@ -323,9 +328,9 @@ def _converter(spec: FunctionSpec, index: int) -> Converter:
 
 # ----------------------------------------------------------------------------- results
 
-# A reader turns the result record (at the start of the block) into the Python result; it runs
-# before the arena's reset, with the instance's lock held.
-Reader = Callable[[memoryview, Any], Any]
+# A reader turns the result record (at its offset in a view of all of linear memory) into the
+# Python result; it runs before the arena's reset, with the instance's lock held.
+Reader = Callable[[memoryview, int, Any], Any]
 
 
 def _broken(guest: str, spec: FunctionSpec, what: str) -> GuestError:
@@ -343,8 +348,8 @@ def _reader(result: ResultType, spec: FunctionSpec, guest: str) -> Reader | None
         unpack = struct.Struct(f"<{code}{pad}xI").unpack_from
         option = kind == "option"
 
-        def read_scalar(view: memoryview, core: Any) -> Any:
-            value, present = unpack(view)
+        def read_scalar(memory: memoryview, record: int, core: Any) -> Any:
+            value, present = unpack(memory, record)
             if option:
                 if present == 0:
                     return None
@@ -360,8 +365,8 @@ def _reader(result: ResultType, spec: FunctionSpec, guest: str) -> Reader | None
     typecode, size = ELEMENTS[result.item]
     string = kind == "string"
 
-    def read_vector(view: memoryview, core: Any) -> Any:
-        pointer, count = _VEC.unpack_from(view)
+    def read_vector(memory: memoryview, record: int, core: Any) -> Any:
+        pointer, count = _VEC.unpack_from(memory, record)
         nbytes = count * size
         core.refresh_memory()
         if pointer % size or pointer + nbytes > core.size or (pointer == 0 and count):
@@ -421,15 +426,17 @@ def _failures(
 class _Session:
     """One thread's instance with the handles a bound call uses, prepared once."""
 
-    __slots__ = ("alloc", "arenas", "core", "functions", "instance", "lock", "reset")
+    __slots__ = ("alloc", "arenas", "calls", "core", "instance", "lock", "reset")
 
     def __init__(self, instance: Instance, names: tuple[str, ...]) -> None:
         self.instance = instance
         self.core = instance.scratch.core
         self.lock = self.core.lock
-        self.functions: list[Function] = [instance.function(name) for name in names]
-        self.alloc = instance.function("bump_alloc")
-        self.reset = instance.function("bump_reset")
+        # Each export's trusted call, bound once (see Function._call_trusted).
+        functions: list[Function] = [instance.function(name) for name in names]
+        self.calls = [function._call_trusted for function in functions]
+        self.alloc = instance.function("bump_alloc")._call_trusted
+        self.reset = instance.function("bump_reset")._call_trusted
         # The instance's open arena blocks (package-internal): while a caller holds one, its
         # allocations are live, and the reset is left to the end of that block.
         self.arenas = instance.open_arenas
@@ -526,11 +533,18 @@ class Bound:
         converters = tuple(_converter(spec, i) for i in range(len(spec.params)))
         names = [param.python_name for param in spec.params]
         arity = len(converters)
+        # What a call must do after the guest's, decided once: copy &mut slices back, zero
+        # its own UTF-8 copies of strs.
+        copies = any(param.type.kind == "mut_slice" for param in spec.params)
+        scrubs = any(param.type.kind == "str" for param in spec.params)
         read = _reader(spec.result, spec, self._guest.name)
         failure = _failures(spec, self._guest.name, classes)
         session_of = self._session
         new_instance = self._guest.new_instance
         all_names = self._names
+
+        local = self._local.__dict__
+        guest_name = self._guest.name
 
         def call(*args: object, **kwargs: object) -> Any:
             if kwargs or len(args) != arity:
@@ -540,13 +554,69 @@ class Bound:
             size = _RECORD
             for convert, value in zip(converters, args):
                 size = convert(value, lowered, buffers, size)
-            session = session_of()
+            session: _Session | None = local.get("session")
+            # _session()'s test of a kept session, inline: this is the hot path.
+            if (
+                session is None
+                or session.core.poisoned is not None
+                or session.core.size > RETAINED_MEMORY
+            ):
+                session = session_of()
             if session.lock._is_owned():  # type: ignore[attr-defined]
                 # This thread is in the middle of a call on this instance: a signal handler or
                 # a __del__ ran between two of its bytecodes and came here. Its block is in
                 # use, so the nested call runs on an instance of its own.
                 session = _Session(new_instance(), all_names)
-            return _run(session, session.functions[index], lowered, buffers, size, read, failure)
+            # Allocate, lay out, call, read, copy back and reset, under one hold of the lock.
+            core = session.core
+            try:
+                with session.lock:
+                    # Inside an open arena() block of the caller's, its reset zeroes our block.
+                    resets = not session.arenas
+                    try:
+                        base = (session.alloc((size,)) or 0) & 0xFFFF_FFFF
+                        if not base:
+                            raise GuestMemoryError(
+                                f"{guest_name}: the guest could not allocate the {size} bytes "
+                                "of a call's arguments"
+                            )
+                        if size > RETAINED_MEMORY:
+                            session.instance.retire()  # memory never shrinks: a fresh one next
+                        if base + size > core.size:
+                            # Otherwise no refresh (a C call, a tenth of the whole): memory
+                            # never moves nor shrinks (memory_may_move is off), so the block
+                            # lies in the memory the last refresh saw, and its view holds.
+                            core.refresh_memory()
+                            if base + size > core.size:
+                                raise GuestError(
+                                    f"{guest_name}: bump_alloc returned {size} bytes at "
+                                    f"{base:#x}, outside memory (a broken guest)"
+                                )
+                        memory = core.view()
+                        for slot, offset, data, _ in buffers:
+                            at = base + offset
+                            memory[at : at + len(data)] = data
+                            lowered[slot] = at
+                        lowered.append(base)
+                        status = session.calls[index](lowered)
+                        if status:
+                            raise failure(status)
+                        result = None if read is None else read(memory, base, core)
+                        if copies:
+                            memory = core.view()  # refreshed if a vector reader saw growth
+                            for _, offset, data, target in buffers:
+                                if target is not None:
+                                    at = base + offset
+                                    target[:] = memory[at : at + len(data)]
+                        return result
+                    finally:
+                        if resets and core.poisoned is None:
+                            session.reset(())
+            finally:
+                if scrubs:
+                    for _, _, data, _ in buffers:
+                        if type(data) is bytearray:  # our UTF-8 copy of a str
+                            data[:] = bytes(len(data))
 
         call.__name__ = call.__qualname__ = spec.python_name
         call.__doc__ = spec.doc or None
@@ -587,53 +657,6 @@ def _arrange(
     if absent:
         raise InvalidType(f"{function}() missing argument(s): {', '.join(absent)}")
     return tuple(values)
-
-
-def _run(
-    session: _Session,
-    function: Function,
-    lowered: list[int],
-    buffers: Buffers,
-    size: int,
-    read: Reader | None,
-    failure: Callable[[int], Exception],
-) -> Any:
-    """Allocate, lay out, call, read, copy back and reset, all under one hold of the lock."""
-    core = session.core
-    try:
-        with session.lock:
-            # Inside an open arena() block of the caller's, its reset zeroes our block too.
-            resets = not session.arenas
-            try:
-                base = (session.alloc._call_trusted((size,)) or 0) & 0xFFFF_FFFF
-                if not base:
-                    raise GuestMemoryError(
-                        f"{session.instance.guest.name}: the guest could not allocate the "
-                        f"{size} bytes of a call's arguments"
-                    )
-                if size > RETAINED_MEMORY:
-                    session.instance.retire()  # memory never shrinks: a fresh one next time
-                core.refresh_memory()
-                view = core.view()[base : base + size]
-                for slot, offset, data, _ in buffers:
-                    view[offset : offset + len(data)] = data
-                    lowered[slot] = base + offset
-                lowered.append(base)
-                status = function._call_trusted(lowered)
-                if status:
-                    raise failure(status)
-                result = None if read is None else read(view, core)
-                for _, offset, data, target in buffers:
-                    if target is not None:
-                        target[:] = view[offset : offset + len(data)]
-                return result
-            finally:
-                if resets and core.poisoned is None:
-                    session.reset._call_trusted(())
-    finally:
-        for _, _, data, _ in buffers:
-            if type(data) is bytearray:  # our UTF-8 copy of a str (callers' are views)
-                data[:] = bytes(len(data))
 
 
 def bind(

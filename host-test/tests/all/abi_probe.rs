@@ -213,3 +213,15 @@ fn a_result_too_big_for_the_arena_is_out_of_memory() -> Result<()> {
     ensure!(status == -1000, "status {status}");
     Ok(())
 }
+
+#[test]
+fn byte_sum_reads_bytes_lent_by_the_arena() -> Result<()> {
+    let mut guest = probe()?;
+    let data = guest.alloc_bytes(&[200; 64])?;
+    let out = guest.alloc(16)?;
+    ensure_eq!(guest.call::<_, i32>("byte_sum", (data, 64u32, out))?, 0);
+    ensure_eq!(slot(&record(&guest, out)?), 64 * 200);
+    // The guest's own statics and stack were never lent.
+    ensure_eq!(guest.call::<_, i32>("byte_sum", (1024u32, 64u32, out))?, -1);
+    Ok(())
+}
