@@ -16,7 +16,7 @@ The design, and why:
   trapping, but on the main thread a pending signal handler would then run inside a ctypes
   callback, where an exception it raises is printed and swallowed. Stores trap instead, and the
   handler runs in ordinary Python code after the call returns.
-- **A watcher thread** sleeps in ``select`` on two socket pairs: the signal wakeup fd
+- **A watcher thread** sleeps on a selector over two socket pairs: the signal wakeup fd
   (:func:`signal.set_wakeup_fd`, which CPython writes the signal number to from its C-level
   handler, on whatever thread) and one calls poke when a deadline needs watching. It ticks
   every :data:`TICK` seconds only while a call with a deadline is running: nothing spins
