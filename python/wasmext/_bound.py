@@ -35,7 +35,7 @@ from ._interface import (
     find,
     parse,
 )
-from ._values import exact_int
+from ._values import byte_view, exact_int
 from .errors import (
     GuestError,
     GuestMemoryError,
@@ -179,31 +179,6 @@ def _scalar_converter(item: str, label: str) -> Converter:
     return convert_int
 
 
-def _bytes_like(value: object, label: str, writable: bool) -> Any:
-    """``value`` as bytes or a C-contiguous byte view, without copying."""
-    if type(value) is bytes and not writable:
-        return value
-    if isinstance(value, str):
-        raise InvalidType(f"{label} must be a bytes-like object, not str (encode it first)")
-    try:
-        view = memoryview(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise InvalidType(
-            f"{label} must be a bytes-like object (bytes, bytearray, memoryview, array, numpy "
-            f"array), not {_type_name(value)}"
-        ) from None
-    if writable and view.readonly:
-        raise InvalidType(
-            f"{label} must be a writable buffer (bytearray, array, numpy array), not the "
-            f"read-only {_type_name(value)}: the guest's output is copied back into it"
-        )
-    if not view.c_contiguous:
-        raise InvalidType(f"{label} must be a C-contiguous buffer")
-    if view.format != "B" or view.ndim != 1:
-        view = view.cast("B")
-    return view
-
-
 def _list_to_array(value: list[Any] | tuple[Any, ...], item: str, label: str) -> array.array[Any]:
     typecode = ELEMENTS[item][0]
     floats = item in ("f32", "f64")
@@ -284,7 +259,7 @@ def _buffer_converter(param: ParamType, label: str) -> Converter:
         length = param.length
 
         def convert_array(value: object, lowered: list[int], buffers: Buffers, size: int) -> int:
-            data = _bytes_like(value, label, False)
+            data = byte_view(value, label)
             if len(data) != length:
                 raise InvalidInput(f"{label} must be {length} bytes long, got {len(data)}")
             lowered.append(size)
@@ -299,7 +274,7 @@ def _buffer_converter(param: ParamType, label: str) -> Converter:
             data = (
                 value
                 if type(value) is bytes and not writable
-                else _bytes_like(value, label, writable)
+                else byte_view(value, label, writable=writable)
             )
             count = len(data)
             lowered += (size, count)

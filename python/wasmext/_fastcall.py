@@ -25,6 +25,8 @@ from typing import Any, Callable
 
 import wasmtime
 
+from ._values import env_flag
+
 __all__ = [
     "AVAILABLE",
     "RAW_SLOT_BYTES",
@@ -73,7 +75,7 @@ WASMTIME_VERSION: str = _installed_version()
 
 def public_api_forced() -> bool:
     """Whether ``$WASMEXT_PUBLIC_API`` asks for the public (slow, checked) call path."""
-    return os.environ.get(FORCE_PUBLIC_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    return env_flag(FORCE_PUBLIC_ENV)
 
 
 class FastApi:

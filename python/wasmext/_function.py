@@ -15,7 +15,7 @@ from ._interrupts import thread_calls
 from ._module import SUPPORTED_VALUE_TYPES, Signature
 from ._stack import thread_stack
 from ._values import exact_int
-from .errors import GuestTimeout, InvalidInput, InvalidModule, InvalidType
+from .errors import InvalidInput, InvalidModule, InvalidType
 
 if TYPE_CHECKING:
     from ._core import Core
@@ -250,7 +250,7 @@ def _limit(core: Core, calls: _interrupts.Calls, function: str) -> float | None:
     scopes = calls.deadlines
     limit = scopes[-1] if scopes else None
     if limit is not None and time.monotonic() >= limit:
-        raise GuestTimeout(f"{core.name}: {function} was not started: its deadline had passed")
+        raise _interrupts.past_deadline(core.name, function)
     if core.timeout is not None:
         own = time.monotonic() + core.timeout
         if limit is None or own < limit:

@@ -65,6 +65,7 @@ __all__ = [
     "interrupt_on",
     "line",
     "outlived",
+    "past_deadline",
     "run_pending_signal_handlers",
     "thread_calls",
     "watch",
@@ -191,6 +192,11 @@ def deadline(seconds: float) -> Iterator[None]:
         scopes.pop()
 
 
+def past_deadline(core_name: str, function: str) -> GuestTimeout:
+    """The error for a call that would start after its deadline (it does not run)."""
+    return GuestTimeout(f"{core_name}: {function} was not started: its deadline had passed")
+
+
 def outlived(calls: Calls, core_name: str, function: str) -> None:
     """After a call re-armed past a bump: honour the bump if it was meant for this call.
 
@@ -204,7 +210,7 @@ def outlived(calls: Calls, core_name: str, function: str) -> None:
         limit = calls.limit
         if limit is not None and time.monotonic() >= limit:
             calls.line = None
-            raise GuestTimeout(f"{core_name}: {function} was not started: its deadline had passed")
+            raise past_deadline(core_name, function)
     elif reason == EVERYONE:
         calls.line = None
         raise GuestInterrupted(f"{core_name}: {function} was not started: Ctrl-C stopped it")

@@ -251,12 +251,13 @@ def _compile(wasm: bytes, name: str, kind: Variant) -> wasmtime.Module:
         raise InvalidModule(f"{name} is not a valid WebAssembly module: {_reason(error)}") from None
 
 
-def _from_disk(cache: ModuleCache, key: str, kind: Variant) -> wasmtime.Module | None:
+def _from_disk(cache: ModuleCache, key: str, kind: Variant) -> tuple[wasmtime.Module, bytes] | None:
+    """The cached module and the compiled code it came from, or ``None``."""
     payload = cache.load(key)
     if payload is None:
         return None
     try:
-        return wasmtime.Module.deserialize(engine(kind), payload)
+        return wasmtime.Module.deserialize(engine(kind), payload), payload
     except wasmtime.WasmtimeError:
         # Verified bytes that this engine still refuses (e.g. CPU features differ):
         # recompile, and the store below replaces the entry.
@@ -277,15 +278,19 @@ def load(
         if loaded is not None:
             return loaded, "process"
         key = cache_key(sha256, _fastcall.WASMTIME_VERSION, kind)
-        module = _from_disk(cache, key, kind) if cache is not None else None
+        found = _from_disk(cache, key, kind) if cache is not None else None
         origin: Origin = "disk-cache"
-        if module is None:
+        serialized: bytes | None = None
+        if found is None:
             module = _compile(wasm, name, kind)
             origin = "compiled"
+        else:
+            module, serialized = found
         functions = validate(module, name)
+        # The compiled code: for the cache, and for the per-thread engines of interruptible
+        # guests, which deserialize it (a module read from the cache has it already).
         interruptible = kind.startswith("epoch")
-        serialized = None
-        if (origin == "compiled" and cache is not None) or interruptible:
+        if serialized is None and (cache is not None or interruptible):
             serialized = bytes(module.serialize())
         if origin == "compiled" and cache is not None:
             assert serialized is not None

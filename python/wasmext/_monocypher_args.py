@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Union
 
-from ._values import exact_int
-from .errors import InvalidInput, InvalidType
+from ._values import byte_view, exact_int
+from .errors import InvalidInput
 
 __all__ = ["U32_MAX", "U64_MAX", "BytesLike", "buffer", "fixed", "integer"]
 
@@ -32,21 +32,9 @@ def buffer(name: str, value: object, *, max_size: int = U32_MAX) -> bytes | memo
         if size > max_size:
             raise InvalidInput(f"{name} is {size} bytes; at most {max_size} are supported")
         return value
-    if isinstance(value, str):
-        raise InvalidType(f"{name} must be a bytes-like object, not str (encode it first)")
-    try:
-        view = memoryview(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise InvalidType(
-            f"{name} must be a bytes-like object (bytes, bytearray, memoryview), "
-            f"not {type(value).__name__}"
-        ) from None
-    if not view.c_contiguous:
-        raise InvalidType(f"{name} must be a C-contiguous buffer")
-    if view.ndim != 1 or view.format != "B":
-        view = view.cast("B")
-    if view.nbytes > max_size:
-        raise InvalidInput(f"{name} is {view.nbytes} bytes; at most {max_size} are supported")
+    view = byte_view(value, name)
+    if len(view) > max_size:
+        raise InvalidInput(f"{name} is {len(view)} bytes; at most {max_size} are supported")
     return view
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 from typing import SupportsIndex, cast
 
 from .errors import InvalidInput, InvalidType
 
-__all__ = ["exact_int", "exact_seconds", "exact_str"]
+__all__ = ["byte_view", "env_flag", "exact_int", "exact_seconds", "exact_str"]
 
 # The C-level conversions, looked up on the builtin types so that no override can intercept
 # them: for an int (str) subclass they return an exact int (str) with the same value.
@@ -60,3 +61,42 @@ def exact_seconds(value: object, what: str) -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise InvalidInput(f"{what} must be a positive, finite number of seconds, got {seconds}")
     return seconds
+
+
+def byte_view(value: object, what: str, *, writable: bool = False) -> bytes | memoryview:
+    """``value`` as ``bytes`` or a one-dimensional unsigned-byte view of it, without copying.
+
+    Accepts any C-contiguous buffer (bytes, bytearray, memoryview, array.array, numpy arrays);
+    ``writable`` also demands that it can be written (a guest's output is copied back into
+    it). ``str`` is refused: text has no single byte encoding, so the caller must choose one.
+    Raises :class:`~wasmext.errors.InvalidType` naming ``what``.
+    """
+    if type(value) is bytes and not writable:
+        return value
+    if isinstance(value, str):
+        raise InvalidType(f"{what} must be a bytes-like object, not str (encode it first)")
+    try:
+        view = memoryview(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidType(
+            f"{what} must be a bytes-like object (bytes, bytearray, memoryview, array, numpy "
+            f"array), not {type(value).__name__}"
+        ) from None
+    if writable and view.readonly:
+        raise InvalidType(
+            f"{what} must be a writable buffer (bytearray, array, numpy array), not the "
+            f"read-only {type(value).__name__}: the guest's output is copied back into it"
+        )
+    if not view.c_contiguous:
+        raise InvalidType(f"{what} must be a C-contiguous buffer")
+    if view.ndim != 1 or view.format != "B":
+        view = view.cast("B")
+    return view
+
+
+def env_flag(name: str) -> bool:
+    """Whether the environment variable ``name`` is set to something other than off.
+
+    Unset, empty, ``0``, ``false`` and ``no`` (any case, spaces ignored) are off.
+    """
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")

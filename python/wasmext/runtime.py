@@ -37,7 +37,7 @@ from ._function import Function
 from ._instance import RETAINED_MEMORY, Instance
 from ._module import Origin, Signature
 from ._sha256 import sha256
-from ._values import exact_int, exact_seconds, exact_str
+from ._values import env_flag, exact_int, exact_seconds, exact_str
 from .errors import GuestError, InvalidInput, InvalidModule, InvalidType
 
 if TYPE_CHECKING:
@@ -394,7 +394,7 @@ INTERRUPTIBLE_ENV = "WASMEXT_INTERRUPTIBLE"
 
 
 def _interruptible_by_default() -> bool:
-    return os.environ.get(INTERRUPTIBLE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    return env_flag(INTERRUPTIBLE_ENV)
 
 
 _bundled: dict[str, Guest] = {}
