@@ -73,6 +73,19 @@ def _installed_version() -> str:
 WASMTIME_VERSION: str = _installed_version()
 
 
+def _word(value: int) -> Any:
+    """A ctypes argument that passes ``value`` as a pointer-sized word, converting nothing.
+
+    ctypes converts a ``c_void_p`` or ``c_size_t`` argument on every call (a third of the cost
+    of the call itself), but hands over the object :func:`ctypes.byref` makes as it is. A
+    reference to a one-byte object at address ``value`` is that word, for the addresses and
+    for the slot count alike: :func:`_structure` checks that ``size_t`` is as wide as a
+    pointer, and every ABI wasmtime runs on passes the two the same way. Nothing is read
+    there.
+    """
+    return ctypes.byref(ctypes.c_char.from_address(value))
+
+
 def public_api_forced() -> bool:
     """Whether ``$WASMEXT_PUBLIC_API`` asks for the public (slow, checked) call path."""
     return env_flag(FORCE_PUBLIC_ENV)
@@ -84,10 +97,10 @@ class FastApi:
     def __init__(self, ffi: Any) -> None:
         dll = ffi.dll
         vp = ctypes.c_void_p
-        # No argtypes: every call passes the same five prebuilt ctypes objects (see
-        # prepared_call), which ctypes hands over as they are, where a prototype would convert
-        # five Python ints on each call (a third of the cost of a short guest call). A private
-        # function pointer object, so wasmtime-py's own binding keeps its prototype.
+        # No argtypes: every call passes the same five prebuilt words (see _word), which
+        # ctypes hands over as they are, where a prototype would convert five Python ints on
+        # each call. A private function pointer object, so wasmtime-py's own binding keeps its
+        # prototype.
         self._call_unchecked = dll._FuncPtr(("wasmtime_func_call_unchecked", dll))
         self._call_unchecked.restype = vp
         self.memory_data = ctypes.CFUNCTYPE(vp, vp, vp)(("wasmtime_memory_data", dll))
@@ -109,9 +122,13 @@ class FastApi:
         ``trap`` that of a ``wasm_trap_t*`` the call sets on a trap. The result is the
         ``wasmtime_error_t*`` address, or ``None`` when there is no error.
         """
-        vp, size = ctypes.c_void_p, ctypes.c_size_t
         return functools.partial(
-            self._call_unchecked, vp(context), vp(func), vp(values), size(count), vp(trap)
+            self._call_unchecked,
+            _word(context),
+            _word(func),
+            _word(values),
+            _word(count),
+            _word(trap),
         )
 
     @staticmethod
@@ -231,6 +248,8 @@ def _structure() -> tuple[FastApi | None, str]:
 
         if ctypes.sizeof(ffi.wasmtime_val_raw_t) != RAW_SLOT_BYTES:
             return None, "wasmtime_val_raw_t has an unexpected size"
+        if ctypes.sizeof(ctypes.c_size_t) != ctypes.sizeof(ctypes.c_void_p):
+            return None, "size_t is not as wide as a pointer"
         # The signature we bind must be the one wasmtime-py itself declares.
         declared = _bindings._wasmtime_func_call_unchecked.argtypes
         if len(declared) != 5 or declared[3] is not ctypes.c_size_t:

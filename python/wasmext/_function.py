@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import ctypes
-import struct
-import time
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn, SupportsIndex
 
 import wasmtime
 
 from . import _fastcall, _interrupts
-from ._interrupts import thread_calls
+from ._callgen import MISSING, call_methods
 from ._module import SUPPORTED_VALUE_TYPES, Signature
 from ._stack import thread_stack
 from ._values import exact_int
@@ -57,16 +56,6 @@ class Function:
 
     def __init__(self, core: Core, name: str, signature: Signature) -> None:
         """Prepare export ``name``; use :meth:`Instance.function` instead."""
-        for value_type in signature.params + signature.results:
-            if value_type not in SUPPORTED_VALUE_TYPES:
-                raise InvalidModule(
-                    f"{core.name}: export {name!r} has signature {signature}; "
-                    "only i32/i64 parameters and results are supported"
-                )
-        if len(signature.results) > 1:
-            raise InvalidModule(
-                f"{core.name}: export {name!r} returns several values ({signature})"
-            )
         self.name = name
         self.signature = signature
         self._core = core
@@ -119,9 +108,13 @@ class Function:
 
 
 class _FastFunction(Function):
-    """Calls through ``wasmtime_func_call_unchecked`` with a prepared raw value array."""
+    """Calls through ``wasmtime_func_call_unchecked`` with a prepared raw value array.
 
-    __slots__ = ("_func", "_invoke", "_lock", "_pack", "_r32", "_raw", "_slots", "_trap")
+    Its ``__call__`` and ``_call_trusted`` are written for each signature by
+    :mod:`wasmext._callgen` (see :func:`_fast_class`); this class holds what they use.
+    """
+
+    __slots__ = ("_func", "_invoke", "_lock", "_raw", "_result", "_slots", "_trap")
 
     def __init__(self, core: Core, name: str, signature: Signature, func: object) -> None:
         super().__init__(core, name, signature)
@@ -132,12 +125,9 @@ class _FastFunction(Function):
         # One raw slot per parameter and per result, shared: results overwrite params.
         slot_count = max(len(signature.params), len(signature.results), 1)
         self._raw = (api.raw_value_type * slot_count)()
-        # Each 16-byte slot read as int64s (index 2*k) and as int32s (index 4*k): the
-        # value sits in the first bytes, little-endian, as wasmtime_val_raw_t lays it out.
-        self._slots = (ctypes.c_int64 * (slot_count * 2)).from_buffer(self._raw)
-        self._r32 = (ctypes.c_int32 * (slot_count * 4)).from_buffer(self._raw)
-        # Writes every argument in one call; "8x" zeroes the rest of each 16-byte slot.
-        self._pack = struct.Struct("<" + "Q8x" * len(signature.params)).pack_into
+        # The slots as int64s (slot k is item 2k), for the arguments; the first as the result.
+        self._slots = memoryview(self._raw).cast("B").cast("q")
+        self._result = self._slots.cast("B").cast("i" if self._mask == 0xFFFF_FFFF else "q")
         self._invoke = api.prepared_call(
             core.context,
             api.func_address(func),
@@ -148,51 +138,15 @@ class _FastFunction(Function):
         self._lock = core.lock
         self._trap = core.trap
 
-    def __call__(self, *args: int) -> int | None:
-        """Call the guest function; the result is signed (or ``None`` without a result)."""
-        bounds = self._bounds
-        if len(args) != len(bounds):
-            raise self._arity_error(len(args))
-        unsigned = []
-        index = 0
-        # A counter, not enumerate(): no extra tuple per argument on the hot path.
-        for arg, (low, high, _, modulus) in zip(args, bounds):
-            if type(arg) is not int:
-                arg = _argument(arg, self.name, index)
-            if arg < low or arg > high:
-                raise self._range_error(index, arg)
-            unsigned.append(arg + modulus if arg < 0 else arg)
-            index += 1  # noqa: SIM113
-        # Inline, not check_thread_stack(): this is the hot path (see _stack.py).
-        if not thread_stack.ok:
-            raise thread_stack.error()
-        # `with`, not acquire() then `try`: an exception raised between those two (a signal
-        # handler runs after any C call returns) would leave the lock held for good.
-        with self._lock:
-            return self._call_trusted(unsigned)
-
-    def _call_trusted(self, args: Sequence[int]) -> int | None:
-        core = self._core
-        if core.poisoned is not None:
-            raise core.poison_error(self.name)
-        # Each argument as a u64 at the start of its slot: an i32 parameter reads the low half.
-        self._pack(self._raw, 0, *args)
-        # Before the call: even if an exception interrupts us right after it, no
-        # memory access may trust a base/size read before the guest could grow memory.
-        core.memory_stale = True
-        error = None
-        try:
-            error = self._invoke()
-        finally:
-            # Also when an exception (a signal handler's) struck as the call returned: a
-            # trap must poison the instance whatever else is going on. Were even this cut
-            # short, the trap stays in its slot, and the next call's check reports it.
-            if error or self._trap.value:
-                raise core.fail_fast(self.name, error)
-        mask = self._mask
-        if mask == 0xFFFF_FFFF:
-            return self._r32[0]
-        return self._slots[0] if mask else None
+    def _argument(self, index: int, value: object) -> int:
+        """Argument ``index`` as an int in its type's range, or the error saying why not."""
+        if value is MISSING:
+            raise self._arity_error(index)
+        checked = _argument(value, self.name, index)
+        low, high = self._bounds[index][:2]
+        if checked < low or checked > high:
+            raise self._range_error(index, checked)
+        return checked
 
 
 class _PublicFunction(Function):
@@ -245,21 +199,6 @@ class _PublicFunction(Function):
         return result  # type: ignore[no-any-return]
 
 
-def _limit(core: Core, calls: _interrupts.Calls, function: str) -> float | None:
-    """The deadline of a call on ``core`` now, refusing one that has passed already."""
-    scopes = calls.deadlines
-    limit = scopes[-1] if scopes else None
-    if limit is not None and time.monotonic() >= limit:
-        raise _interrupts.past_deadline(core.name, function)
-    if core.timeout is not None:
-        own = time.monotonic() + core.timeout
-        if limit is None or own < limit:
-            limit = own
-    if limit is not None:
-        _interrupts.poke_if_asleep()
-    return limit
-
-
 def _enter(core: Core, function: str) -> _interrupts.Calls:
     """Register the calling thread's call on ``core`` with the watcher; return its record.
 
@@ -267,11 +206,12 @@ def _enter(core: Core, function: str) -> _interrupts.Calls:
     anything changes; the call is registered before the arming check, so that a bump the
     watcher makes after that check is meant for this call, and one made before it is seen.
     """
-    calls: _interrupts.Calls = thread_calls.calls
+    calls: _interrupts.Calls = _interrupts.thread_calls.calls
     line = core.line
     if line is None:
         return calls
-    calls.limit = _limit(core, calls, function) if calls.deadlines or core.timeout else None
+    watched = calls.deadlines or core.timeout is not None
+    calls.limit = _interrupts.call_limit(core, calls, function) if watched else None
     calls.line = line
     if line.busy or line.bumps != core.armed:
         core.armed = line.arm(core.store)
@@ -291,43 +231,13 @@ class _GuardedFastFunction(_FastFunction):
         # Whether every call has a deadline to watch, whatever the thread's scopes say.
         self._watched = core.timeout is not None
 
-    def _call_trusted(self, args: Sequence[int]) -> int | None:
-        core = self._core
-        if core.poisoned is not None:
-            raise core.poison_error(self.name)
-        self._pack(self._raw, 0, *args)
-        core.memory_stale = True
-        if self._fuel is not None:
-            core.store.set_fuel(self._fuel)
-        # _enter() inline: this is the hot path.
-        calls: _interrupts.Calls = thread_calls.calls
-        line = self._line
-        if line is not None:
-            watched = self._watched or calls.deadlines
-            calls.limit = _limit(core, calls, self.name) if watched else None
-            calls.line = line
-            if line.busy or line.bumps != core.armed:
-                core.armed = line.arm(core.store)
-                _interrupts.outlived(calls, core.name, self.name)
-        error = None
-        # Until the call's result is in hand, an exception in flight is a signal handler's,
-        # raised as the call returned: it goes on, over whatever the trap would have raised.
-        quiet = True
-        try:
-            error = self._invoke()
-            quiet = False
-        finally:
-            calls.line = None
-            if error or self._trap.value:
-                failure = core.fail_guarded(
-                    self.name, core.fail_fast(self.name, error), calls, quiet
-                )
-                if failure is not None:
-                    raise failure
-        mask = self._mask
-        if mask == 0xFFFF_FFFF:
-            return self._r32[0]
-        return self._slots[0] if mask else None
+
+@functools.cache
+def _fast_class(signature: Signature, guarded: bool) -> type[_FastFunction]:
+    """The fast path's class for ``signature``: its call methods written for it."""
+    base = _GuardedFastFunction if guarded else _FastFunction
+    methods = call_methods(signature.params, signature.results, guarded)
+    return type(base.__name__, (base,), {"__slots__": (), "__doc__": base.__doc__, **methods})
 
 
 class _GuardedPublicFunction(_PublicFunction):
@@ -381,9 +291,16 @@ def make_function(core: Core, name: str, signature: Signature, func: object) -> 
         raise InvalidModule(
             f"{core.name}: export {name!r} has type {found}, but {signature} was expected"
         )
+    for value_type in signature.params + signature.results:
+        if value_type not in SUPPORTED_VALUE_TYPES:
+            raise InvalidModule(
+                f"{core.name}: export {name!r} has signature {signature}; "
+                "only i32/i64 parameters and results are supported"
+            )
+    if len(signature.results) > 1:
+        raise InvalidModule(f"{core.name}: export {name!r} returns several values ({signature})")
     guarded = core.line is not None or core.fuel is not None
     if core.fast:
-        fast = _GuardedFastFunction if guarded else _FastFunction
-        return fast(core, name, signature, func)
+        return _fast_class(signature, guarded)(core, name, signature, func)
     public = _GuardedPublicFunction if guarded else _PublicFunction
     return public(core, name, signature, func)

@@ -61,6 +61,7 @@ __all__ = [
     "TICK",
     "Calls",
     "Line",
+    "call_limit",
     "deadline",
     "interrupt_on",
     "line",
@@ -195,6 +196,25 @@ def deadline(seconds: float) -> Iterator[None]:
 def past_deadline(core_name: str, function: str) -> GuestTimeout:
     """The error for a call that would start after its deadline (it does not run)."""
     return GuestTimeout(f"{core_name}: {function} was not started: its deadline had passed")
+
+
+def call_limit(core: Any, calls: Calls, function: str) -> float | None:
+    """The deadline of a call of ``function`` on ``core`` now; refuses one past it already.
+
+    ``core`` is a :class:`~wasmext._core.Core` (its ``timeout`` and ``name``); the limit is
+    the earlier of the thread's innermost :func:`deadline` and the core's own timeout.
+    """
+    scopes = calls.deadlines
+    limit = scopes[-1] if scopes else None
+    if limit is not None and time.monotonic() >= limit:
+        raise past_deadline(core.name, function)
+    if core.timeout is not None:
+        own = time.monotonic() + core.timeout
+        if limit is None or own < limit:
+            limit = own
+    if limit is not None:
+        poke_if_asleep()
+    return limit
 
 
 def outlived(calls: Calls, core_name: str, function: str) -> None:
