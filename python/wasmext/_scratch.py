@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["PAGE", "Scratch"]
 
 PAGE = 65536
-_ZEROS = memoryview(bytes(PAGE))
+# Sliced as bytes, not through a memoryview: the copy of a small slice costs less than a view.
+_ZEROS = bytes(PAGE)
 _EMPTY = (0, 0, 0, memoryview(bytearray()))
 
 
