@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Protocol, SupportsIndex
 
 from ._core import RETAINED_MEMORY
+from ._staging import LARGEST
 from ._interface import (
     ELEMENTS,
     SCALARS,
@@ -401,7 +402,7 @@ def _failures(
 class _Session:
     """One thread's instance with the handles a bound call uses, prepared once."""
 
-    __slots__ = ("alloc", "arenas", "calls", "core", "instance", "lock", "reset")
+    __slots__ = ("alloc", "arenas", "calls", "core", "instance", "lock", "reset", "staging")
 
     def __init__(self, instance: Instance, names: tuple[str, ...]) -> None:
         self.instance = instance
@@ -415,6 +416,7 @@ class _Session:
         # The instance's open arena blocks (package-internal): while a caller holds one, its
         # allocations are live, and the reset is left to the end of that block.
         self.arenas = instance.open_arenas
+        self.staging = instance.staging
 
 
 def _exception_classes(
@@ -517,18 +519,12 @@ class Bound:
         session_of = self._session
         new_instance = self._guest.new_instance
         all_names = self._names
-
         local = self._local.__dict__
         guest_name = self._guest.name
+        # A vector result is copied into the arena by the guest: only a reset wipes it.
+        staged = spec.result.kind not in ("vec", "string")
 
-        def call(*args: object, **kwargs: object) -> Any:
-            if kwargs or len(args) != arity:
-                args = _arrange(spec.python_name, names, args, kwargs)
-            lowered: list[int] = []
-            buffers: Buffers = []
-            size = _RECORD
-            for convert, value in zip(converters, args):
-                size = convert(value, lowered, buffers, size)
+        def session_now() -> _Session:
             session: _Session | None = local.get("session")
             # _session()'s test of a kept session, inline: this is the hot path.
             if (
@@ -542,51 +538,107 @@ class Bound:
                 # a __del__ ran between two of its bytecodes and came here. Its block is in
                 # use, so the nested call runs on an instance of its own.
                 session = _Session(new_instance(), all_names)
-            # Allocate, lay out, call, read, copy back and reset, under one hold of the lock.
+            return session
+
+        def in_arena(session: _Session, lowered: list[int], buffers: Buffers, size: int) -> Any:
+            """Allocate, lay out, call, read, copy back and reset, under one hold of the lock."""
             core = session.core
-            try:
-                with session.lock:
-                    # Inside an open arena() block of the caller's, its reset zeroes our block.
-                    resets = not session.arenas
-                    try:
-                        base = (session.alloc((size,)) or 0) & 0xFFFF_FFFF
-                        if not base:
-                            raise GuestMemoryError(
-                                f"{guest_name}: the guest could not allocate the {size} bytes "
-                                "of a call's arguments"
-                            )
-                        if size > RETAINED_MEMORY:
-                            session.instance.retire()  # memory never shrinks: a fresh one next
+            with session.lock:
+                # Inside an open arena() block of the caller's, its reset zeroes our block.
+                resets = not session.arenas
+                try:
+                    base = (session.alloc((size,)) or 0) & 0xFFFF_FFFF
+                    if not base:
+                        raise GuestMemoryError(
+                            f"{guest_name}: the guest could not allocate the {size} bytes "
+                            "of a call's arguments"
+                        )
+                    if size > RETAINED_MEMORY:
+                        session.instance.retire()  # memory never shrinks: a fresh one next
+                    if base + size > core.size:
+                        # Otherwise no refresh (a C call, a tenth of the whole): memory
+                        # never moves nor shrinks (memory_may_move is off), so the block
+                        # lies in the memory the last refresh saw, and its view holds.
+                        core.refresh_memory()
                         if base + size > core.size:
-                            # Otherwise no refresh (a C call, a tenth of the whole): memory
-                            # never moves nor shrinks (memory_may_move is off), so the block
-                            # lies in the memory the last refresh saw, and its view holds.
-                            core.refresh_memory()
-                            if base + size > core.size:
-                                raise GuestError(
-                                    f"{guest_name}: bump_alloc returned {size} bytes at "
-                                    f"{base:#x}, outside memory (a broken guest)"
-                                )
-                        memory = core.view()
+                            raise GuestError(
+                                f"{guest_name}: bump_alloc returned {size} bytes at "
+                                f"{base:#x}, outside memory (a broken guest)"
+                            )
+                    memory = core.view()
+                    for slot, offset, data, _ in buffers:
+                        at = base + offset
+                        memory[at : at + len(data)] = data
+                        lowered[slot] = at
+                    lowered.append(base)
+                    status = session.calls[index](lowered)
+                    if status:
+                        raise failure(status)
+                    result = None if read is None else read(memory, base, core)
+                    if copies:
+                        memory = core.view()  # refreshed if a vector reader saw growth
+                        for _, offset, data, target in buffers:
+                            if target is not None:
+                                at = base + offset
+                                target[:] = memory[at : at + len(data)]
+                    return result
+                finally:
+                    if resets and core.poisoned is None:
+                        session.reset(())
+
+        def staged_call(
+            session: _Session, lowered: list[int], buffers: Buffers, size: int
+        ) -> Any:
+            """Lay out in the staging block, call, read, copy back and wipe: one guest call."""
+            staging = session.staging
+            with session.lock:
+                try:
+                    try:
+                        block = staging.block
+                        if block[0] != session.core.resets or block[2] < size or staging.dirty:
+                            block = staging.take(size)
+                        # Before the first write: whatever happens next, the wipe covers it.
+                        staging.dirty = size
+                        base = block[1]
+                        view = block[3]
                         for slot, offset, data, _ in buffers:
-                            at = base + offset
-                            memory[at : at + len(data)] = data
-                            lowered[slot] = at
+                            view[offset : offset + len(data)] = data
+                            lowered[slot] = base + offset
                         lowered.append(base)
                         status = session.calls[index](lowered)
                         if status:
+                            if not session.arenas:
+                                # Errors are rare: a reset then also clears whatever a guest
+                                # that broke the rules (docs/abi.md) left in the arena.
+                                session.reset(())
                             raise failure(status)
-                        result = None if read is None else read(memory, base, core)
+                        result = None if read is None else read(view, 0, None)
                         if copies:
-                            memory = core.view()  # refreshed if a vector reader saw growth
                             for _, offset, data, target in buffers:
                                 if target is not None:
-                                    at = base + offset
-                                    target[:] = memory[at : at + len(data)]
+                                    target[:] = view[offset : offset + len(data)]
                         return result
                     finally:
-                        if resets and core.poisoned is None:
-                            session.reset(())
+                        staging.wipe()
+                finally:
+                    if staging.dirty:
+                        staging.wipe()
+
+        lay_out = staged_call if staged else in_arena
+
+        def call(*args: object, **kwargs: object) -> Any:
+            if kwargs or len(args) != arity:
+                args = _arrange(spec.python_name, names, args, kwargs)
+            lowered: list[int] = []
+            buffers: Buffers = []
+            size = _RECORD
+            for convert, value in zip(converters, args):
+                size = convert(value, lowered, buffers, size)
+            session = session_now()
+            try:
+                if size > LARGEST:
+                    return in_arena(session, lowered, buffers, size)
+                return lay_out(session, lowered, buffers, size)
             finally:
                 if scrubs:
                     for _, _, data, _ in buffers:
