@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Protocol, SupportsIndex
 
 from ._core import RETAINED_MEMORY
-from ._staging import LARGEST
 from ._interface import (
     ELEMENTS,
     SCALARS,
@@ -36,6 +35,8 @@ from ._interface import (
     find,
     parse,
 )
+from ._scratch import PAGE
+from ._staging import LARGEST, ZEROS
 from ._values import byte_view, exact_int
 from .errors import (
     GuestError,
@@ -303,6 +304,14 @@ def _converter(spec: FunctionSpec, index: int) -> Converter:
 
 
 # ----------------------------------------------------------------------------- results
+
+
+def _plain_reader(result: ResultType) -> Callable[[memoryview], tuple[Any, ...]] | None:
+    """For an int or float result (not bool, not an option), what unpacks it from the record."""
+    if result.kind != "scalar" or result.item == "bool":
+        return None
+    return struct.Struct("<" + SCALARS[result.item].code).unpack_from
+
 
 # A reader turns the result record (at its offset in a view of all of linear memory) into the
 # Python result; it runs before the arena's reset, with the instance's lock held.
@@ -586,47 +595,7 @@ class Bound:
                     if resets and core.poisoned is None:
                         session.reset(())
 
-        def staged_call(
-            session: _Session, lowered: list[int], buffers: Buffers, size: int
-        ) -> Any:
-            """Lay out in the staging block, call, read, copy back and wipe: one guest call."""
-            staging = session.staging
-            with session.lock:
-                try:
-                    try:
-                        block = staging.block
-                        if block[0] != session.core.resets or block[2] < size or staging.dirty:
-                            block = staging.take(size)
-                        # Before the first write: whatever happens next, the wipe covers it.
-                        staging.dirty = size
-                        base = block[1]
-                        view = block[3]
-                        for slot, offset, data, _ in buffers:
-                            view[offset : offset + len(data)] = data
-                            lowered[slot] = base + offset
-                        lowered.append(base)
-                        status = session.calls[index](lowered)
-                        if status:
-                            if not session.arenas:
-                                # Errors are rare: a reset then also clears whatever a guest
-                                # that broke the rules (docs/abi.md) left in the arena.
-                                session.reset(())
-                            raise failure(status)
-                        result = None if read is None else read(view, 0, None)
-                        if copies:
-                            for _, offset, data, target in buffers:
-                                if target is not None:
-                                    target[:] = view[offset : offset + len(data)]
-                        return result
-                    finally:
-                        staging.wipe()
-                finally:
-                    if staging.dirty:
-                        staging.wipe()
-
-        lay_out = staged_call if staged else in_arena
-
-        def call(*args: object, **kwargs: object) -> Any:
+        def call_in_arena(*args: object, **kwargs: object) -> Any:
             if kwargs or len(args) != arity:
                 args = _arrange(spec.python_name, names, args, kwargs)
             lowered: list[int] = []
@@ -634,16 +603,89 @@ class Bound:
             size = _RECORD
             for convert, value in zip(converters, args):
                 size = convert(value, lowered, buffers, size)
-            session = session_now()
             try:
-                if size > LARGEST:
-                    return in_arena(session, lowered, buffers, size)
-                return lay_out(session, lowered, buffers, size)
+                return in_arena(session_now(), lowered, buffers, size)
             finally:
                 if scrubs:
-                    for _, _, data, _ in buffers:
-                        if type(data) is bytearray:  # our UTF-8 copy of a str
-                            data[:] = bytes(len(data))
+                    _scrub(buffers)
+
+        single = converters[0] if arity == 1 else None
+        # A number's reader is one C call: no Python frame for it.
+        plain = _plain_reader(spec.result)
+
+        def call_staged(*args: object, **kwargs: object) -> Any:
+            # One frame from the arguments to the result: each call of a Python function
+            # costs a few percent of the whole.
+            if kwargs or len(args) != arity:
+                args = _arrange(spec.python_name, names, args, kwargs)
+            lowered: list[int] = []
+            buffers: Buffers = []
+            if single is not None:
+                size = single(args[0], lowered, buffers, _RECORD)
+            else:
+                size = _RECORD
+                for convert, value in zip(converters, args):
+                    size = convert(value, lowered, buffers, size)
+            try:
+                session: _Session | None = local.get("session")
+                # _session()'s test of a kept session, inline.
+                if (
+                    session is None
+                    or session.core.poisoned is not None
+                    or session.core.size > RETAINED_MEMORY
+                    or session.lock._is_owned()  # type: ignore[attr-defined]
+                    or size > LARGEST
+                ):
+                    session = session_now()
+                    if size > LARGEST:
+                        return in_arena(session, lowered, buffers, size)
+                staging = session.staging
+                # Lay out in the staging block, call, read, copy back and wipe: one guest call.
+                with session.lock:
+                    try:
+                        try:
+                            block = staging.block
+                            if block[0] != session.core.resets or block[2] < size or staging.dirty:
+                                block = staging.take(size)
+                            # Before the first write: whatever happens next, the wipe covers it.
+                            staging.dirty = size
+                            base = block[1]
+                            view = block[3]
+                            for slot, offset, data, _ in buffers:
+                                view[offset : offset + len(data)] = data
+                                lowered[slot] = base + offset
+                            lowered.append(base)
+                            status = session.calls[index](lowered)
+                            if status:
+                                if not session.arenas:
+                                    # Errors are rare: a reset then also clears whatever a
+                                    # guest that broke the rules (docs/abi.md) left behind.
+                                    session.reset(())
+                                raise failure(status)
+                            if copies:
+                                for _, offset, data, target in buffers:
+                                    if target is not None:
+                                        target[:] = view[offset : offset + len(data)]
+                            if plain is not None:
+                                return plain(view)[0]
+                            return None if read is None else read(view, 0, None)
+                        finally:
+                            # Staging.wipe() inline for the common case.
+                            dirty = staging.dirty
+                            block = staging.block
+                            if dirty <= PAGE and block[0] == session.core.resets:
+                                block[3][:dirty] = ZEROS[:dirty]
+                                staging.dirty = 0
+                            else:
+                                staging.wipe()
+                    finally:
+                        if staging.dirty:
+                            staging.wipe()
+            finally:
+                if scrubs:
+                    _scrub(buffers)
+
+        call = call_staged if staged else call_in_arena
 
         call.__name__ = call.__qualname__ = spec.python_name
         call.__doc__ = spec.doc or None
@@ -663,6 +705,13 @@ class Bound:
         """The guest and its functions."""
         functions = ", ".join(f.python_name for f in self._interface.functions)
         return f"<wasmext.Bound {self._guest.name}: {functions}>"
+
+
+def _scrub(buffers: Buffers) -> None:
+    """Zero the call's own UTF-8 copies of strs."""
+    for _, _, data, _ in buffers:
+        if type(data) is bytearray:
+            data[:] = bytes(len(data))
 
 
 def _arrange(

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from ._core import Core
 
-__all__ = ["LARGEST", "Staging"]
+__all__ = ["LARGEST", "ZEROS", "Staging"]
 
 #: The largest block kept across calls. A call that needs more allocates for itself and
 #: resets, as vector calls do: a big block held for good would pin its memory, and the one
@@ -43,7 +43,8 @@ __all__ = ["LARGEST", "Staging"]
 LARGEST = 1 << 20
 
 _SMALLEST = 1024
-_ZEROS = memoryview(bytes(PAGE))
+#: A page of zeros to wipe from.
+ZEROS = memoryview(bytes(PAGE))
 #: (reset count when allocated, guest address, capacity, writable view): never valid.
 _NONE = (-1, 0, 0, memoryview(bytearray()))
 
@@ -111,7 +112,7 @@ class Staging:
         block = self.block
         if block[0] == self.core.resets:
             if size <= PAGE:
-                block[3][:size] = _ZEROS[:size]
+                block[3][:size] = ZEROS[:size]
             else:
                 ctypes.memset(self.core.base + block[1], 0, size)
         self.dirty = 0
