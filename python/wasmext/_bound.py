@@ -4,12 +4,15 @@
 Python values. Everything that can be decided once is decided at bind time: each parameter
 gets a converter (its type, its range, its lowering to wasm values), each result a reader,
 each status code its exception. A call then converts its arguments (every check happens
-here, before anything reaches the guest), and under one hold of the instance's lock
-allocates one arena block for the inputs and the result record (the guest's shim accepts
-pointers into what ``bump_alloc`` handed out since the last reset, and nothing else: see
-``docs/abi.md``), lays them out, makes the call, reads the result (a vector from the same
-arena), copies ``&mut`` slices back into the caller's buffers, and resets the arena
-(``bump_reset`` zeroes all of it) in ``finally``.
+here, before anything reaches the guest) and, under one hold of the instance's lock, lays
+them out where the guest's shim accepts them (in what ``bump_alloc`` handed out since the last
+reset, and nothing else: see ``docs/abi.md``), makes the call, reads the result and copies
+``&mut`` slices back into the caller's buffers. Where depends on the result:
+
+* not a vector: in the instance's staging block (``_staging.py``), kept across calls; the
+  host zeroes what it wrote, and the call is one guest call;
+* a vector, which the guest copies into the arena: in an arena block of its own, and the
+  arena is reset (``bump_reset`` zeroes all of it) in ``finally``.
 """
 
 from __future__ import annotations
