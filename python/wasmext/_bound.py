@@ -272,18 +272,26 @@ def _buffer_converter(param: ParamType, label: str) -> Converter:
             return size + ((length + 7) & -8)
 
         return convert_array
+    if param.item == "u8" and writable:
+
+        def convert_out_bytes(
+            value: object, lowered: list[int], buffers: Buffers, size: int
+        ) -> int:
+            data = byte_view(value, label, writable=True)
+            count = len(data)
+            lowered += (size, count)
+            buffers.append((len(lowered) - 2, size, data, data))
+            return size + ((count + 7) & -8)
+
+        return convert_out_bytes
     if param.item == "u8":
 
         def convert_bytes(value: object, lowered: list[int], buffers: Buffers, size: int) -> int:
             # bytes, the common case, inline: no view to make, nothing to check.
-            data = (
-                value
-                if type(value) is bytes and not writable
-                else byte_view(value, label, writable=writable)
-            )
+            data = value if type(value) is bytes else byte_view(value, label)
             count = len(data)
             lowered += (size, count)
-            buffers.append((len(lowered) - 2, size, data, data if writable else None))
+            buffers.append((len(lowered) - 2, size, data, None))
             return size + ((count + 7) & -8)
 
         return convert_bytes
@@ -643,12 +651,13 @@ class Bound:
                     if size > LARGEST:
                         return in_arena(session, lowered, buffers, size)
                 staging = session.staging
+                core = session.core
                 # Lay out in the staging block, call, read, copy back and wipe: one guest call.
                 with session.lock:
                     try:
                         try:
                             block = staging.block
-                            if block[0] != session.core.resets or block[2] < size or staging.dirty:
+                            if block[0] != core.resets or block[2] < size or staging.dirty:
                                 block = staging.take(size)
                             # Before the first write: whatever happens next, the wipe covers it.
                             staging.dirty = size
@@ -676,7 +685,7 @@ class Bound:
                             # Staging.wipe() inline for the common case.
                             dirty = staging.dirty
                             block = staging.block
-                            if dirty <= PAGE and block[0] == session.core.resets:
+                            if dirty <= PAGE and block[0] == core.resets:
                                 block[3][:dirty] = ZEROS[:dirty]
                                 staging.dirty = 0
                             else:
