@@ -21,7 +21,13 @@ from test_fault_injection import _Fault, _no_lock_held
 from test_reentry import _Interruptions
 
 from wasmext._staging import LARGEST
-from wasmext.errors import GuestBudgetExceeded, GuestError, GuestTimeout, RejectedArgument
+from wasmext.errors import (
+    GuestBudgetExceeded,
+    GuestError,
+    GuestTimeout,
+    RejectedArgument,
+    WasmextError,
+)
 from wasmext.runtime import Bound, Guest, Instance
 
 
@@ -277,3 +283,49 @@ def test_guarded_calls(make_guest: GuestFactory, limit: dict[str, Any]) -> None:
     assert bound.checksum(b"abcd") == 394
     assert guest.instance() is not first
     _assert_block_is_zero(guest.instance())
+
+
+def test_a_reset_in_the_middle_of_a_call_is_an_error_not_a_wrong_answer(guest: Guest) -> None:
+    bound = guest.bind(bound_fixture.INTERFACE)
+    data = bytes(range(1, 65))
+    assert bound.checksum(data) == sum(data)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        try:
+            # checksum trusts its pointers: a wiped input would be a silent zero.
+            outcomes.append("right" if bound.checksum(data) == sum(data) else "wrong")
+        except WasmextError as error:
+            # On the public path a reset inside bump_alloc's call poisons the instance.
+            refused = "the arena was reset during the call" in str(error)
+            outcomes.append("refused" if refused else type(error).__name__)
+
+    counting = _Resetting(guest, None)
+    with counting.armed():
+        run()
+    for at in range(counting.points):
+        with _Resetting(guest, at).armed():
+            run()
+        _assert_block_is_zero(guest.instance())
+    assert "wrong" not in outcomes
+    assert "refused" in outcomes
+    assert bound.checksum(data) == sum(data)
+    assert_no_secrets(guest.instance().dump(), {"data": data})
+    tally("bound staging", "resets at every point", counting.points)
+
+
+class _Resetting(_Fault):
+    """Resets the thread's instance at point ``at`` (as a signal handler might), not raising."""
+
+    def __init__(self, guest: Guest, at: int | None) -> None:
+        super().__init__(at)
+        self.guest = guest
+
+    def _point(self, frame: Any, event: str) -> None:
+        index = self.points
+        self.points += 1
+        if index == self.at:
+            sys.settrace(None)
+            sys.setprofile(None)
+            with suppress(WasmextError):
+                self.guest.instance().reset()

@@ -679,20 +679,32 @@ class Bound:
                                     if target is not None:
                                         target[:] = view[offset : offset + len(data)]
                             if plain is not None:
-                                return plain(view)[0]
-                            return None if read is None else read(view, 0, None)
+                                result = plain(view)[0]
+                            else:
+                                result = None if read is None else read(view, 0, None)
+                            if block[0] != core.resets:
+                                # A reset struck since the block was checked (a signal
+                                # handler's, on this thread): the guest may have read wiped
+                                # inputs, or we a wiped record.
+                                raise GuestError(
+                                    f"{guest_name}: {spec.python_name}(): the arena was reset "
+                                    "during the call (by a signal handler or __del__ on this "
+                                    "thread), so its inputs were lost; call it again"
+                                )
+                            return result
                         finally:
-                            # Staging.wipe() inline for the common case.
+                            # Staging.wipe() inline for the common case. Our own bytes, even
+                            # if a reset struck meanwhile: the arena's free memory must read
+                            # as zeros again.
                             dirty = staging.dirty
-                            block = staging.block
-                            if dirty <= PAGE and block[0] == core.resets:
-                                block[3][:dirty] = ZEROS[:dirty]
+                            if dirty <= PAGE:
+                                staging.block[3][:dirty] = ZEROS[:dirty]
                                 staging.dirty = 0
                             else:
-                                staging.wipe()
+                                staging.wipe(own=True)
                     finally:
                         if staging.dirty:
-                            staging.wipe()
+                            staging.wipe(own=True)
             finally:
                 if scrubs:
                     _scrub(buffers)

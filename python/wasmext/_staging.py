@@ -104,13 +104,19 @@ class Staging:
         self.block = block
         return block
 
-    def wipe(self) -> None:
-        """Zero what a call may have left in a still valid block (:attr:`dirty`); idempotent."""
+    def wipe(self, own: bool = False) -> None:
+        """Zero what a call may have left in the block (:attr:`dirty`); idempotent.
+
+        A stale block is left alone (the reset wiped it, and the arena may have handed it out
+        since), unless ``own``: the caller wrote those bytes during its own hold of the lock,
+        so only a reset nested in it (a signal handler's) can have made the block stale, and
+        the arena's free memory must read as zeros again.
+        """
         size = self.dirty
         if not size:
             return
         block = self.block
-        if block[0] == self.core.resets:
+        if own or block[0] == self.core.resets:
             if size <= PAGE:
                 block[3][:size] = ZEROS[:size]
             else:
