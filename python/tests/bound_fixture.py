@@ -62,7 +62,7 @@ ARENA = """
                                                      (i64.const 15))
                                             (i64.const -16))))
     (i32.wrap_i64 (local.get $at)))
-  (func (export "bump_reset")
+  (func $reset (export "bump_reset")
     (local $addr i32) (local $next i32)
     (local.set $addr (global.get $heap))
     (block $done (loop $again
@@ -225,6 +225,33 @@ FUNCTIONS = """
   (func (export "bad_status") (param $out i32) (result i32) (i32.const 77))
   (func (export "boom") (param $out i32) (result i32) unreachable)
   (func (export "nothing") (param $out i32) (result i32) (i32.const 0))
+  ;; the SDK's pointer rule: the record and the data lie in what the arena lent since its reset
+  (func (export "strict_sum") (param $data i32) (param $len i32) (param $out i32) (result i32)
+    (local $i i32) (local $sum i32)
+    (if (i32.or (i32.lt_u (local.get $out) (global.get $heap))
+                (i32.gt_u (i32.add (local.get $out) (i32.const 16)) (global.get $top)))
+      (then (return (i32.const -1001))))
+    (if (i32.and (i32.ne (local.get $len) (i32.const 0))
+                 (i32.or (i32.lt_u (local.get $data) (global.get $heap))
+                         (i32.gt_u (i32.add (local.get $data) (local.get $len))
+                                   (global.get $top))))
+      (then (return (i32.const -1))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+      (local.set $sum (i32.add (local.get $sum)
+                               (i32.load8_u (i32.add (local.get $data) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (i64.store (local.get $out) (i64.extend_i32_u (local.get $sum)))
+    (i32.const 0))
+  ;; resets the arena behind the host's back (what no SDK guest does)
+  (func (export "forget") (param $out i32) (result i32) (call $reset) (i32.const 0))
+  (func (export "spin") (param $n i64) (param $out i32) (result i32)
+    (block $done (loop $next
+      (br_if $done (i64.eqz (local.get $n)))
+      (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+      (br $next)))
+    (i32.const 0))
   (func (export "raw_checksum") (param $data i32) (param $len i32) (result i32)
     (local $i i32) (local $sum i32)
     (block $done (loop $next
@@ -320,6 +347,9 @@ INTERFACE: dict[str, Any] = {
         _fn("bad_status", [], "()", "An unknown status."),
         _fn("boom", [], "()", "Traps."),
         _fn("nothing", [], "()", ""),
+        _fn("strict_sum", [("data", "&[u8]")], "u32", "`checksum`, checking its pointers."),
+        _fn("forget", [], "()", "Resets the arena behind the host's back."),
+        _fn("spin", [("n", "u64")], "()", "Counts `n` down to zero."),
         *(_fn(f"echo_{t}", [("x", t)], t, f"`x` as a {t}.") for t in SCALAR_TYPES),
         *(_fn(f"copy_{t}", [("values", f"&[{t}]")], f"Vec<{t}>") for t in ELEMENT_TYPES),
         *(_fn(f"bump_{t}", [("values", f"&mut [{t}]")], "()") for t in ELEMENT_TYPES),

@@ -11,7 +11,7 @@ from conftest import GuestFactory, tally
 from secret_scan import assert_no_secrets
 
 from wasmext.errors import GuestTrap, InvalidInput
-from wasmext.runtime import Guest
+from wasmext.runtime import Guest, Instance
 
 
 @pytest.fixture
@@ -76,7 +76,9 @@ def test_a_big_result_retires_the_instance(guest: Guest) -> None:
 
 def test_threads_each_call_on_their_own_instance(guest: Guest) -> None:
     bound = guest.bind(bound_fixture.INTERFACE)
-    instances: set[int] = set()
+    # The instances themselves, not their ids: a finished thread's instance dies with it, and a
+    # later one could be given its address.
+    instances: list[Instance] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
 
@@ -87,7 +89,7 @@ def test_threads_each_call_on_their_own_instance(guest: Guest) -> None:
                 assert bound.reverse(data) == data[::-1]
                 assert bound.greet(str(seed)) == f"hi, {seed}"
             with lock:
-                instances.add(id(guest.instance()))
+                instances.append(guest.instance())
         except BaseException as error:
             errors.append(error)
 
@@ -97,7 +99,7 @@ def test_threads_each_call_on_their_own_instance(guest: Guest) -> None:
     for thread in threads:
         thread.join()
     assert not errors, errors
-    assert len(instances) == 8
+    assert len({id(instance) for instance in instances}) == 8
     tally("threads", "bound", len(threads))
 
 

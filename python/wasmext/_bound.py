@@ -4,12 +4,15 @@
 Python values. Everything that can be decided once is decided at bind time: each parameter
 gets a converter (its type, its range, its lowering to wasm values), each result a reader,
 each status code its exception. A call then converts its arguments (every check happens
-here, before anything reaches the guest), and under one hold of the instance's lock
-allocates one arena block for the inputs and the result record (the guest's shim accepts
-pointers into what ``bump_alloc`` handed out since the last reset, and nothing else: see
-``docs/abi.md``), lays them out, makes the call, reads the result (a vector from the same
-arena), copies ``&mut`` slices back into the caller's buffers, and resets the arena
-(``bump_reset`` zeroes all of it) in ``finally``.
+here, before anything reaches the guest) and, under one hold of the instance's lock, lays
+them out where the guest's shim accepts them (in what ``bump_alloc`` handed out since the last
+reset, and nothing else: see ``docs/abi.md``), makes the call, reads the result and copies
+``&mut`` slices back into the caller's buffers. Where depends on the result:
+
+* not a vector: in the instance's staging block (``_staging.py``), kept across calls; the
+  host zeroes what it wrote, and the call is one guest call;
+* a vector, which the guest copies into the arena: in an arena block of its own, and the
+  arena is reset (``bump_reset`` zeroes all of it) in ``finally``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from ._interface import (
     find,
     parse,
 )
+from ._scratch import PAGE
+from ._staging import LARGEST, ZEROS
 from ._values import byte_view, exact_int
 from .errors import (
     GuestError,
@@ -267,18 +272,26 @@ def _buffer_converter(param: ParamType, label: str) -> Converter:
             return size + ((length + 7) & -8)
 
         return convert_array
+    if param.item == "u8" and writable:
+
+        def convert_out_bytes(
+            value: object, lowered: list[int], buffers: Buffers, size: int
+        ) -> int:
+            data = byte_view(value, label, writable=True)
+            count = len(data)
+            lowered += (size, count)
+            buffers.append((len(lowered) - 2, size, data, data))
+            return size + ((count + 7) & -8)
+
+        return convert_out_bytes
     if param.item == "u8":
 
         def convert_bytes(value: object, lowered: list[int], buffers: Buffers, size: int) -> int:
             # bytes, the common case, inline: no view to make, nothing to check.
-            data = (
-                value
-                if type(value) is bytes and not writable
-                else byte_view(value, label, writable=writable)
-            )
+            data = value if type(value) is bytes else byte_view(value, label)
             count = len(data)
             lowered += (size, count)
-            buffers.append((len(lowered) - 2, size, data, data if writable else None))
+            buffers.append((len(lowered) - 2, size, data, None))
             return size + ((count + 7) & -8)
 
         return convert_bytes
@@ -302,6 +315,14 @@ def _converter(spec: FunctionSpec, index: int) -> Converter:
 
 
 # ----------------------------------------------------------------------------- results
+
+
+def _plain_reader(result: ResultType) -> Callable[[memoryview], tuple[Any, ...]] | None:
+    """For an int or float result (not bool, not an option), what unpacks it from the record."""
+    if result.kind != "scalar" or result.item == "bool":
+        return None
+    return struct.Struct("<" + SCALARS[result.item].code).unpack_from
+
 
 # A reader turns the result record (at its offset in a view of all of linear memory) into the
 # Python result; it runs before the arena's reset, with the instance's lock held.
@@ -401,7 +422,7 @@ def _failures(
 class _Session:
     """One thread's instance with the handles a bound call uses, prepared once."""
 
-    __slots__ = ("alloc", "arenas", "calls", "core", "instance", "lock", "reset")
+    __slots__ = ("alloc", "arenas", "calls", "core", "instance", "lock", "reset", "staging")
 
     def __init__(self, instance: Instance, names: tuple[str, ...]) -> None:
         self.instance = instance
@@ -415,6 +436,7 @@ class _Session:
         # The instance's open arena blocks (package-internal): while a caller holds one, its
         # allocations are live, and the reset is left to the end of that block.
         self.arenas = instance.open_arenas
+        self.staging = instance.staging
 
 
 def _exception_classes(
@@ -517,18 +539,12 @@ class Bound:
         session_of = self._session
         new_instance = self._guest.new_instance
         all_names = self._names
-
         local = self._local.__dict__
         guest_name = self._guest.name
+        # A vector result is copied into the arena by the guest: only a reset wipes it.
+        staged = spec.result.kind not in ("vec", "string")
 
-        def call(*args: object, **kwargs: object) -> Any:
-            if kwargs or len(args) != arity:
-                args = _arrange(spec.python_name, names, args, kwargs)
-            lowered: list[int] = []
-            buffers: Buffers = []
-            size = _RECORD
-            for convert, value in zip(converters, args):
-                size = convert(value, lowered, buffers, size)
+        def session_now() -> _Session:
             session: _Session | None = local.get("session")
             # _session()'s test of a kept session, inline: this is the hot path.
             if (
@@ -542,56 +558,158 @@ class Bound:
                 # a __del__ ran between two of its bytecodes and came here. Its block is in
                 # use, so the nested call runs on an instance of its own.
                 session = _Session(new_instance(), all_names)
-            # Allocate, lay out, call, read, copy back and reset, under one hold of the lock.
+            return session
+
+        def in_arena(session: _Session, lowered: list[int], buffers: Buffers, size: int) -> Any:
+            """Allocate, lay out, call, read, copy back and reset, under one hold of the lock."""
             core = session.core
-            try:
-                with session.lock:
-                    # Inside an open arena() block of the caller's, its reset zeroes our block.
-                    resets = not session.arenas
-                    try:
-                        base = (session.alloc((size,)) or 0) & 0xFFFF_FFFF
-                        if not base:
-                            raise GuestMemoryError(
-                                f"{guest_name}: the guest could not allocate the {size} bytes "
-                                "of a call's arguments"
-                            )
-                        if size > RETAINED_MEMORY:
-                            session.instance.retire()  # memory never shrinks: a fresh one next
+            with session.lock:
+                # Inside an open arena() block of the caller's, its reset zeroes our block.
+                resets = not session.arenas
+                try:
+                    base = (session.alloc((size,)) or 0) & 0xFFFF_FFFF
+                    if not base:
+                        raise GuestMemoryError(
+                            f"{guest_name}: the guest could not allocate the {size} bytes "
+                            "of a call's arguments"
+                        )
+                    if size > RETAINED_MEMORY:
+                        session.instance.retire()  # memory never shrinks: a fresh one next
+                    if base + size > core.size:
+                        # Otherwise no refresh (a C call, a tenth of the whole): memory
+                        # never moves nor shrinks (memory_may_move is off), so the block
+                        # lies in the memory the last refresh saw, and its view holds.
+                        core.refresh_memory()
                         if base + size > core.size:
-                            # Otherwise no refresh (a C call, a tenth of the whole): memory
-                            # never moves nor shrinks (memory_may_move is off), so the block
-                            # lies in the memory the last refresh saw, and its view holds.
-                            core.refresh_memory()
-                            if base + size > core.size:
-                                raise GuestError(
-                                    f"{guest_name}: bump_alloc returned {size} bytes at "
-                                    f"{base:#x}, outside memory (a broken guest)"
-                                )
-                        memory = core.view()
-                        for slot, offset, data, _ in buffers:
-                            at = base + offset
-                            memory[at : at + len(data)] = data
-                            lowered[slot] = at
-                        lowered.append(base)
-                        status = session.calls[index](lowered)
-                        if status:
-                            raise failure(status)
-                        result = None if read is None else read(memory, base, core)
-                        if copies:
-                            memory = core.view()  # refreshed if a vector reader saw growth
-                            for _, offset, data, target in buffers:
-                                if target is not None:
-                                    at = base + offset
-                                    target[:] = memory[at : at + len(data)]
-                        return result
-                    finally:
-                        if resets and core.poisoned is None:
-                            session.reset(())
+                            raise GuestError(
+                                f"{guest_name}: bump_alloc returned {size} bytes at "
+                                f"{base:#x}, outside memory (a broken guest)"
+                            )
+                    memory = core.view()
+                    for slot, offset, data, _ in buffers:
+                        at = base + offset
+                        memory[at : at + len(data)] = data
+                        lowered[slot] = at
+                    lowered.append(base)
+                    status = session.calls[index](lowered)
+                    if status:
+                        raise failure(status)
+                    result = None if read is None else read(memory, base, core)
+                    if copies:
+                        memory = core.view()  # refreshed if a vector reader saw growth
+                        for _, offset, data, target in buffers:
+                            if target is not None:
+                                at = base + offset
+                                target[:] = memory[at : at + len(data)]
+                    return result
+                finally:
+                    if resets and core.poisoned is None:
+                        session.reset(())
+
+        def call_in_arena(*args: object, **kwargs: object) -> Any:
+            if kwargs or len(args) != arity:
+                args = _arrange(spec.python_name, names, args, kwargs)
+            lowered: list[int] = []
+            buffers: Buffers = []
+            size = _RECORD
+            for convert, value in zip(converters, args):
+                size = convert(value, lowered, buffers, size)
+            try:
+                return in_arena(session_now(), lowered, buffers, size)
             finally:
                 if scrubs:
-                    for _, _, data, _ in buffers:
-                        if type(data) is bytearray:  # our UTF-8 copy of a str
-                            data[:] = bytes(len(data))
+                    _scrub(buffers)
+
+        single = converters[0] if arity == 1 else None
+        # A number's reader is one C call: no Python frame for it.
+        plain = _plain_reader(spec.result)
+
+        def call_staged(*args: object, **kwargs: object) -> Any:
+            # One frame from the arguments to the result: each call of a Python function
+            # costs a few percent of the whole.
+            if kwargs or len(args) != arity:
+                args = _arrange(spec.python_name, names, args, kwargs)
+            lowered: list[int] = []
+            buffers: Buffers = []
+            if single is not None:
+                size = single(args[0], lowered, buffers, _RECORD)
+            else:
+                size = _RECORD
+                for convert, value in zip(converters, args):
+                    size = convert(value, lowered, buffers, size)
+            try:
+                session: _Session | None = local.get("session")
+                # _session()'s test of a kept session, inline.
+                if (
+                    session is None
+                    or session.core.poisoned is not None
+                    or session.core.size > RETAINED_MEMORY
+                    or session.lock._is_owned()  # type: ignore[attr-defined]
+                    or size > LARGEST
+                ):
+                    session = session_now()
+                    if size > LARGEST:
+                        return in_arena(session, lowered, buffers, size)
+                staging = session.staging
+                core = session.core
+                # Lay out in the staging block, call, read, copy back and wipe: one guest call.
+                with session.lock:
+                    try:
+                        try:
+                            block = staging.block
+                            if block[0] != core.resets or block[2] < size or staging.dirty:
+                                block = staging.take(size)
+                            # Before the first write: whatever happens next, the wipe covers it.
+                            staging.dirty = size
+                            base = block[1]
+                            view = block[3]
+                            for slot, offset, data, _ in buffers:
+                                view[offset : offset + len(data)] = data
+                                lowered[slot] = base + offset
+                            lowered.append(base)
+                            status = session.calls[index](lowered)
+                            if status:
+                                if not session.arenas:
+                                    # Errors are rare: a reset then also clears whatever a
+                                    # guest that broke the rules (docs/abi.md) left behind.
+                                    session.reset(())
+                                raise failure(status)
+                            if copies:
+                                for _, offset, data, target in buffers:
+                                    if target is not None:
+                                        target[:] = view[offset : offset + len(data)]
+                            if plain is not None:
+                                result = plain(view)[0]
+                            else:
+                                result = None if read is None else read(view, 0, None)
+                            if block[0] != core.resets:
+                                # A reset struck since the block was checked (a signal
+                                # handler's, on this thread): the guest may have read wiped
+                                # inputs, or we a wiped record.
+                                raise GuestError(
+                                    f"{guest_name}: {spec.python_name}(): the arena was reset "
+                                    "during the call (by a signal handler or __del__ on this "
+                                    "thread), so its inputs were lost; call it again"
+                                )
+                            return result
+                        finally:
+                            # Staging.wipe() inline for the common case. Our own bytes, even
+                            # if a reset struck meanwhile: the arena's free memory must read
+                            # as zeros again.
+                            dirty = staging.dirty
+                            if dirty <= PAGE:
+                                staging.block[3][:dirty] = ZEROS[:dirty]
+                                staging.dirty = 0
+                            else:
+                                staging.wipe(own=True)
+                    finally:
+                        if staging.dirty:
+                            staging.wipe(own=True)
+            finally:
+                if scrubs:
+                    _scrub(buffers)
+
+        call = call_staged if staged else call_in_arena
 
         call.__name__ = call.__qualname__ = spec.python_name
         call.__doc__ = spec.doc or None
@@ -611,6 +729,13 @@ class Bound:
         """The guest and its functions."""
         functions = ", ".join(f.python_name for f in self._interface.functions)
         return f"<wasmext.Bound {self._guest.name}: {functions}>"
+
+
+def _scrub(buffers: Buffers) -> None:
+    """Zero the call's own UTF-8 copies of strs."""
+    for _, _, data, _ in buffers:
+        if type(data) is bytearray:
+            data[:] = bytes(len(data))
 
 
 def _arrange(

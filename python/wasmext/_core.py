@@ -113,6 +113,10 @@ class Core:
         self.line: Line | None = None
         #: The bump count of :attr:`line` the store's deadline was armed at.
         self.armed = 0
+        #: How many ``bump_reset`` calls the runtime has started on this instance, counted
+        #: (under :attr:`lock`) before each one reaches the guest: an arena block allocated
+        #: at one count may have been wiped and handed out again at any later one.
+        self.resets = 0
         self.timeout = timeout
         self.fuel = fuel
         module = compiled.module

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NoReturn, Protocol, SupportsIndex
 
@@ -13,6 +13,7 @@ from ._core import RETAINED_MEMORY, WASM32_MEMORY, Core
 from ._function import Function, make_function
 from ._module import CompiledModule
 from ._scratch import PAGE, Scratch
+from ._staging import Staging
 from ._values import exact_int, exact_str
 from .errors import GuestMemoryError, InvalidInput, InvalidType
 
@@ -81,6 +82,7 @@ class Instance:
         # done (see arena()).
         self._arenas: list[object] = []
         self._scratch_block: Scratch | None = None
+        self._staging: Staging | None = None
         self._oversized = False
         self._allocated = 0  # bytes handed out since the last reset
         self._bump_alloc = self.function("bump_alloc")
@@ -170,6 +172,8 @@ class Instance:
         core = self._core
         with core.lock:
             function = make_function(core, name, signature, core.export(name))
+            if name == "bump_reset":
+                function = _CountedReset(core, function)
         self._functions[name] = function
         return function
 
@@ -262,6 +266,17 @@ class Instance:
             scratch = self._scratch_block = Scratch(self._core)
         return scratch
 
+    @property
+    def staging(self) -> Staging:
+        """The instance's staging block for bound calls (``_staging.py``), empty until used.
+
+        Package-internal: :mod:`wasmext._bound` lays its calls out in it.
+        """
+        staging = self._staging
+        if staging is None:
+            staging = self._staging = Staging(self._core, self._bump_alloc._call_trusted)
+        return staging
+
     # ----------------------------------------------------------------- memory
 
     def read(self, ptr: int, n: int) -> bytes:
@@ -342,3 +357,31 @@ class Instance:
         core = self._core
         state = "poisoned" if core.poisoned else ("fast" if core.fast else "public")
         return f"<wasmext.Instance of {self.guest.name} ({state})>"
+
+
+class _CountedReset(Function):
+    """``bump_reset``, counted on the core before each call (:attr:`Core.resets`).
+
+    Every reset the runtime makes goes through this handle (:meth:`Instance.reset`, the end of
+    an arena block, bound calls, ``instance.function("bump_reset")``), so a staging block
+    allocated before it is known to be stale (``_staging.py``). The count goes up first, under
+    the lock: an exception between the two leaves a block wrongly thought stale (it is
+    replaced), never one wrongly thought valid.
+    """
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, core: Core, inner: Function) -> None:
+        super().__init__(core, inner.name, inner.signature)
+        self._inner = inner
+
+    def __call__(self, *args: int) -> int | None:
+        """Count the reset, then call the guest's ``bump_reset``."""
+        core = self._core
+        with core.lock:
+            core.resets += 1
+            return self._inner(*args)
+
+    def _call_trusted(self, args: Sequence[int]) -> int | None:
+        self._core.resets += 1
+        return self._inner._call_trusted(args)
