@@ -179,7 +179,16 @@ impl<S: Space, const N: usize> Args<S, N> {
     #[inline(always)]
     fn take(&mut self, addr: u32, len: u32, size: u32, writable: bool) -> Option<()> {
         let taken = &mut self.taken;
-        claim(&self.space, taken, &mut self.count, addr, len, size, writable).then_some(())
+        claim(
+            &self.space,
+            taken,
+            &mut self.count,
+            addr,
+            len,
+            size,
+            writable,
+        )
+        .then_some(())
     }
 }
 
