@@ -132,9 +132,10 @@ class TwoSum:
 
     Creating one is cheap: the module is compiled once per process, and the instance
     of a dropped solver (wiped) serves the next one, so even ``TwoSum()`` per call
-    costs about what sharing one does.  It keeps its input area in linear memory
-    between calls, so a call is one copy plus one guest call.  Safe to share between threads
-    (calls are serialised); for parallelism give each thread its own solver.
+    costs about what sharing one does.  It keeps its input area, hash table and result
+    record in linear memory between calls, so a call on a buffer is one copy, one guest call
+    and an 8-byte read.  Safe to share between threads (calls are serialised); for
+    parallelism give each thread its own solver.
 
     ``guest`` defaults to the bundled ``twosum`` artifact; any guest exporting
     ``twosum_i32``/``twosum_i64`` with the wasmext two-sum ABI (docs/abi.md) works.
