@@ -6,9 +6,9 @@
 //! running module's arena on wasm32, a fake one in tests), and [`Return`] encodes a result into
 //! the 16-byte result record through a [`Sink`] (the arena on wasm32).
 
-use core::ops::Range;
+use core::mem::MaybeUninit;
 
-use crate::host::{overlaps, HostSlice};
+use crate::host::HostSlice;
 use crate::Pod;
 
 /// The call succeeded; any result is in the record.
@@ -18,8 +18,10 @@ pub const OUT_OF_MEMORY: i32 = -1000;
 /// The result record's pointer is null, misaligned, out of bounds, or not lent by the arena.
 pub const BAD_OUT: i32 = -1001;
 
-/// The result record: 16 bytes, 8-aligned, little-endian, allocated (zeroed) by the host.
-pub type Record = [u8; 16];
+/// The result record: 16 bytes, 8-aligned, allocated (zeroed) by the host, as two 64-bit words
+/// (little-endian in memory, as wasm stores them). A 32-bit field of docs/abi.md is the low half
+/// of its word.
+pub type Record = [u64; 2];
 
 /// The status for a rejected argument: `-1 - index`, where `index` counts Rust parameters.
 #[inline(always)]
@@ -39,8 +41,8 @@ pub fn status(shim: impl FnOnce() -> Result<i32, i32>) -> i32 {
 pub trait Space {
     /// The size of linear memory in bytes.
     fn memory_bytes(&self) -> u64;
-    /// Whether the arena handed out every byte of `bytes` ([`crate::bump::Arena::handed_out`]).
-    fn handed_out(&self, bytes: Range<u64>) -> bool;
+    /// Whether the arena handed out every byte of `first..=last` ([`crate::bump::Arena::lent`]).
+    fn lent(&self, first: u32, last: u32) -> bool;
 }
 
 impl<M: crate::memory::LinearMemory> Space for &crate::bump::Arena<M> {
@@ -48,8 +50,8 @@ impl<M: crate::memory::LinearMemory> Space for &crate::bump::Arena<M> {
         self.memory().pages() * crate::memory::PAGE
     }
 
-    fn handed_out(&self, bytes: Range<u64>) -> bool {
-        crate::bump::Arena::handed_out(self, bytes)
+    fn lent(&self, first: u32, last: u32) -> bool {
+        crate::bump::Arena::lent(self, first, last)
     }
 }
 
@@ -61,7 +63,10 @@ pub trait Sink {
 }
 
 /// Slice elements a function may take or return: the types of the host's typed buffers.
-pub trait Element: Pod + sealed::Sealed {}
+pub trait Element: Pod + sealed::Sealed {
+    /// Its size in bytes, which is also its alignment.
+    const SIZE: u32;
+}
 
 /// A checked `&[T]` parameter, to borrow with `Args::lend` once every parameter is checked.
 #[derive(Debug)]
@@ -86,30 +91,41 @@ pub struct Text {
     index: u32,
 }
 
-/// A call's arguments, checked one by one as the shim decodes them: each slice lies in memory
-/// the arena lent the host, and no writable one (a `&mut` parameter, or the result record)
-/// overlaps any other. `N` is the number of pointer parameters plus one, for the record.
+/// A call's arguments, checked one by one as the shim decodes them: the result record first,
+/// then each slice lies in memory the arena lent the host, and no writable one (a `&mut`
+/// parameter, or the record) overlaps any other. `N` is the number of pointer parameters plus
+/// one, for the record.
+///
+/// Every check is a call of one function, [`claim`], the same for every parameter of every
+/// export: a shim is a row of calls, not a copy of the checks per parameter.
 pub struct Args<S, const N: usize> {
     space: S,
-    /// Byte ranges taken so far, each with whether the guest writes it.
-    taken: [(u64, u64, bool); N],
+    /// The non-empty byte ranges taken so far (the first `count`), as first and last byte, each
+    /// with whether the guest writes it. Empty ones overlap nothing, so they are not kept. The
+    /// rest stay uninitialised: a shim writes nothing it won't read.
+    taken: [MaybeUninit<Taken>; N],
     count: usize,
     out: u32,
 }
 
 impl<S: Space, const N: usize> Args<S, N> {
-    /// Starts with the result record at `out`: [`BAD_OUT`] unless it is 16 bytes, 8-aligned,
-    /// lent by the arena.
+    /// Nothing checked yet: [`record`](Self::record) comes first.
     #[inline(always)]
-    pub fn new(space: S, out: u32) -> Result<Self, i32> {
-        let mut args = Self {
+    pub fn new(space: S) -> Self {
+        Self {
             space,
-            taken: [(0, 0, false); N],
+            taken: [const { MaybeUninit::uninit() }; N],
             count: 0,
-            out,
-        };
-        args.take::<u64>(out, 2, true).ok_or(BAD_OUT)?;
-        Ok(args)
+            out: 0,
+        }
+    }
+
+    /// The result record at `out`: [`BAD_OUT`] unless it is 16 bytes, 8-aligned, lent by the
+    /// arena.
+    #[inline(always)]
+    pub fn record(&mut self, out: u32) -> Result<(), i32> {
+        self.out = out;
+        self.take(out, 2, 8, true).ok_or(BAD_OUT)
     }
 
     /// Where the result record is.
@@ -121,8 +137,8 @@ impl<S: Space, const N: usize> Args<S, N> {
     /// A `&[T]` parameter, number `index`: `len` elements at `addr`.
     #[inline(always)]
     pub fn slice<T: Element>(&mut self, index: u32, addr: u32, len: u32) -> Result<Shared<T>, i32> {
-        self.take(addr, len, false)
-            .map(Shared)
+        self.take(addr, len, T::SIZE, false)
+            .map(|()| Shared(HostSlice::trusted(addr, len)))
             .ok_or(rejected(index))
     }
 
@@ -134,42 +150,99 @@ impl<S: Space, const N: usize> Args<S, N> {
         addr: u32,
         len: u32,
     ) -> Result<Exclusive<T>, i32> {
-        self.take(addr, len, true)
-            .map(Exclusive)
+        self.take(addr, len, T::SIZE, true)
+            .map(|()| Exclusive(HostSlice::trusted(addr, len)))
             .ok_or(rejected(index))
     }
 
     /// A `&[u8; K]` parameter: `K` bytes at `addr` (never null).
     #[inline(always)]
     pub fn array<const K: usize>(&mut self, index: u32, addr: u32) -> Result<Bytes<K>, i32> {
-        self.take(addr, 1, false).map(Bytes).ok_or(rejected(index))
+        // `K` bytes, which is the same check as one `[u8; K]`: `K` > 0 refuses null.
+        let len = u32::try_from(K).map_err(|_| rejected(index))?;
+        self.take(addr, len, 1, false)
+            .map(|()| Bytes(HostSlice::trusted(addr, 1)))
+            .ok_or(rejected(index))
     }
 
     /// A `&str` parameter: `len` bytes at `addr`, checked for UTF-8 when lent.
     #[inline(always)]
     pub fn str(&mut self, index: u32, addr: u32, len: u32) -> Result<Text, i32> {
-        self.take(addr, len, false)
-            .map(|bytes| Text { bytes, index })
+        self.take(addr, len, 1, false)
+            .map(|()| Text {
+                bytes: HostSlice::trusted(addr, len),
+                index,
+            })
             .ok_or(rejected(index))
     }
 
-    fn take<T: Pod>(&mut self, addr: u32, len: u32, writable: bool) -> Option<HostSlice<T>> {
-        let slice = HostSlice::<T>::within(addr, len, self.space.memory_bytes())?;
-        let bytes = slice.bytes();
-        if !self.space.handed_out(bytes.clone()) {
-            return None;
-        }
-        let clash = self.taken[..self.count]
-            .iter()
-            .any(|&(start, end, w)| (w || writable) && overlaps(start..end, bytes.clone()));
-        if clash {
-            return None;
-        }
-        // `N` counts every pointer, so this never fails; if it did, the argument is refused.
-        *self.taken.get_mut(self.count)? = (bytes.start, bytes.end, writable);
-        self.count += 1;
-        Some(slice)
+    #[inline(always)]
+    fn take(&mut self, addr: u32, len: u32, size: u32, writable: bool) -> Option<()> {
+        let taken = &mut self.taken;
+        claim(
+            &self.space,
+            taken,
+            &mut self.count,
+            addr,
+            len,
+            size,
+            writable,
+        )
+        .then_some(())
     }
+}
+
+/// A range [`Args`] took: first byte, last byte, whether the guest writes it.
+type Taken = (u32, u32, bool);
+
+/// Checks `len` elements of `size` bytes (a power of two, also their alignment) at `addr` as
+/// [`HostSlice::within`] does, then that the arena lent them and that they clash with none of the
+/// first `count` ranges of `taken` (a writable range overlaps no other); if all is well, adds
+/// them. Compiled once, whatever the parameter and however many an export has.
+#[inline(never)]
+fn claim(
+    space: &impl Space,
+    taken: &mut [MaybeUninit<Taken>],
+    count: &mut usize,
+    addr: u32,
+    len: u32,
+    size: u32,
+    writable: bool,
+) -> bool {
+    // As `host::array_bytes`, in fewer steps: `end` can't overflow a `u64`.
+    let end = u64::from(addr) + u64::from(len) * u64::from(size);
+    let placed = if addr == 0 {
+        len == 0
+    } else {
+        addr & (size - 1) == 0
+    };
+    if !placed || end > space.memory_bytes() {
+        return false;
+    }
+    if len == 0 {
+        return true;
+    }
+    // Memory ends by 4 GiB, so the last byte has a 32-bit address.
+    let Ok(last) = u32::try_from(end - 1) else {
+        return false;
+    };
+    if !space.lent(addr, last) {
+        return false;
+    }
+    // `N` counts every pointer, so there is always a free place; if not, the argument is refused.
+    let Some((before, [place, ..])) = taken.split_at_mut_checked(*count) else {
+        return false;
+    };
+    for range in before.iter() {
+        // SAFETY: the first `count` places were written, below.
+        let &(start, end, w) = unsafe { range.assume_init_ref() };
+        if (w || writable) && start <= last && addr <= end {
+            return false;
+        }
+    }
+    place.write((addr, last, writable));
+    *count += 1;
+    true
 }
 
 /// A scalar parameter or result and its wasm value: `i32` for `bool`, `u8`..`u32`, `i8`..`i32`
@@ -239,8 +312,7 @@ fn encode_elements<T: Pod>(elements: &[T], sink: &mut impl Sink, record: &mut Re
             None => return OUT_OF_MEMORY,
         }
     };
-    record[..4].copy_from_slice(&addr.to_le_bytes());
-    record[8..12].copy_from_slice(&len.to_le_bytes());
+    *record = [addr.into(), len.into()];
     OK
 }
 
@@ -288,7 +360,7 @@ macro_rules! scalars {
         impl Return for $ty {
             #[inline(always)]
             fn encode(self, _: &mut impl Sink, record: &mut Record) -> i32 {
-                record[..8].copy_from_slice(&self.lower().to_le_bytes());
+                record[0] = self.lower();
                 OK
             }
         }
@@ -297,8 +369,7 @@ macro_rules! scalars {
             #[inline(always)]
             fn encode(self, _: &mut impl Sink, record: &mut Record) -> i32 {
                 if let Some(value) = self {
-                    record[..8].copy_from_slice(&value.lower().to_le_bytes());
-                    record[8] = 1;
+                    *record = [value.lower(), 1];
                 }
                 OK
             }
@@ -322,7 +393,12 @@ scalars! {
 
 macro_rules! elements {
     ($($ty:ty)*) => {$(
-        impl Element for $ty {}
+        impl Element for $ty {
+            const SIZE: u32 = {
+                assert!(core::mem::size_of::<$ty>() == core::mem::align_of::<$ty>());
+                core::mem::size_of::<$ty>() as u32
+            };
+        }
     )*};
 }
 
@@ -351,8 +427,8 @@ mod wasm {
         }
 
         #[inline(always)]
-        fn handed_out(&self, bytes: core::ops::Range<u64>) -> bool {
-            crate::arena::handed_out(bytes)
+        fn lent(&self, first: u32, last: u32) -> bool {
+            crate::arena::lent(first, last)
         }
     }
 
@@ -380,14 +456,14 @@ mod wasm {
     impl<const N: usize> Args<Wasm, N> {
         /// [`Args::new`] over the running module.
         #[inline(always)]
-        pub fn wasm(out: u32) -> Result<Self, i32> {
-            Self::new(Wasm, out)
+        pub fn wasm() -> Self {
+            Self::new(Wasm)
         }
 
         /// Encodes the function's result into the record; the call's status.
         #[inline(always)]
         pub fn finish(self, result: impl Return) -> i32 {
-            let mut record = [0; 16];
+            let mut record = [0; 2];
             let status = result.encode(&mut Wasm, &mut record);
             if status == OK {
                 // SAFETY: `new` checked the record: 16 bytes, 8-aligned, lent by the arena and

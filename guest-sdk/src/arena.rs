@@ -57,6 +57,13 @@ pub fn handed_out(bytes: core::ops::Range<u64>) -> bool {
     unsafe { state() }.arena.handed_out(bytes)
 }
 
+/// [`handed_out`] for the bytes `first..=last` (`first <= last`).
+#[inline(always)]
+pub fn lent(first: u32, last: u32) -> bool {
+    // SAFETY: the only reference, for this line.
+    unsafe { state() }.arena.lent(first, last)
+}
+
 /// `bump_reset`: zeroes every byte handed out since the last reset, then rewinds.
 ///
 /// # Safety

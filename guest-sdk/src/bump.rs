@@ -125,15 +125,32 @@ impl<M: LinearMemory> Arena<M> {
     /// cursor, past the base, and on pages it owns. Nothing but the host writes such bytes while
     /// a call runs, so a guest may borrow host arguments there. An empty range always passes.
     pub fn handed_out(&self, bytes: Range<u64>) -> bool {
-        if bytes.is_empty() {
-            return true;
-        }
-        let base = self.base();
-        if bytes.start < base || bytes.end > base + u64::from(self.used) {
+        let (Ok(first), Some(Ok(last))) = (
+            u32::try_from(bytes.start),
+            bytes.end.checked_sub(1).map(u32::try_from),
+        ) else {
+            // Empty, or beyond 4 GiB, where the arena never lends.
+            return bytes.is_empty();
+        };
+        bytes.is_empty() || self.lent(first, last)
+    }
+
+    /// [`handed_out`](Self::handed_out) for the bytes `first..=last` (`first <= last`), in the
+    /// `u32` arithmetic of wasm32: what the export shims call for every pointer.
+    pub fn lent(&self, first: u32, last: u32) -> bool {
+        let base = self.base() as u32;
+        // `last - base < used`: below the cursor, without overflowing `base + used`.
+        if first < base || last - base >= self.used {
             return false;
         }
-        // Below the cursor, so below 4 GiB: page numbers fit in `u32`.
-        (bytes.start / PAGE..bytes.end.div_ceil(PAGE)).all(|page| self.owns(page as u32))
+        let mut page = first / PAGE as u32;
+        while self.owns(page) {
+            if page == last / PAGE as u32 {
+                return true;
+            }
+            page += 1;
+        }
+        false
     }
 
     /// The current position, to [`rewind`](Self::rewind) to.

@@ -44,6 +44,16 @@ impl<T: Pod> HostSlice<T> {
         })
     }
 
+    /// `(addr, len)`, already checked as [`within`](Self::within) checks it.
+    #[inline(always)]
+    pub(crate) fn trusted(addr: u32, len: u32) -> Self {
+        Self {
+            addr,
+            len,
+            _element: PhantomData,
+        }
+    }
+
     /// Number of elements.
     #[inline(always)]
     pub fn len(&self) -> usize {
@@ -106,11 +116,9 @@ impl<T: Pod> HostSlice<T> {
     #[cfg(target_arch = "wasm32")]
     #[inline(always)]
     fn ptr(self) -> *mut T {
-        if self.len == 0 {
-            core::ptr::NonNull::dangling().as_ptr()
-        } else {
-            self.addr as usize as *mut T
-        }
+        // Null only when empty (`within`), and then the alignment is the dangling pointer Rust
+        // wants; any other address is aligned, so at least the alignment.
+        self.addr.max(align_of::<T>() as u32) as usize as *mut T
     }
 }
 

@@ -209,22 +209,41 @@ TOOLS = """
   (func (export "pair") (result i32 i32) (i32.const 1) (i32.const 2))
 """
 
-# The reference two-sum, brute force (O(n^2)), with the twosum ABI: scanning j forward
-# and i backward finds exactly the pair the dict-based reference returns.
+# The reference two-sum, brute force (O(n^2)), with the twosum ABI (docs/abi.md; it ignores the
+# table): scanning j forward from `from` and i backward finds exactly the pair the dict-based
+# reference returns, and every number from `from` on is scanned for a 0 or 1.
 TWOSUM = """
   (func $load (param $ptr i32) (param $k i32) (param $log i32) (result i64)
     (if (result i64) (i32.eq (local.get $log) (i32.const 2))
       (then (i64.load32_s (i32.add (local.get $ptr) (i32.shl (local.get $k) (i32.const 2)))))
       (else (i64.load (i32.add (local.get $ptr) (i32.shl (local.get $k) (i32.const 3)))))))
-  (func $solve (param $ptr i32) (param $len i32) (param $t i64) (param $log i32) (result i64)
-    (local $j i32) (local $i i32) (local $vj i64) (local $want i64) (local $end i64)
+  (func $scan (param $ptr i32) (param $k i32) (param $len i32) (param $log i32) (result i64)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $k) (local.get $len)))
+      (if (i64.le_u (call $load (local.get $ptr) (local.get $k) (local.get $log)) (i64.const 1))
+        (then (return (i64.const 0x8000000000000000))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $next)))
+    (i64.const 0))
+  (func $solve (param $ptr i32) (param $len i32) (param $from i32) (param $t i64) (param $out i32)
+               (param $log i32) (result i32)
+    (local $end i64)
     (if (i32.and (local.get $ptr) (i32.sub (i32.shl (i32.const 1) (local.get $log)) (i32.const 1)))
-      (then (return (i64.const -3))))
+      (then (return (i32.const -1))))
     (local.set $end (i64.add (i64.extend_i32_u (local.get $ptr))
                              (i64.shl (i64.extend_i32_u (local.get $len))
                                       (i64.extend_i32_u (local.get $log)))))
     (if (i64.gt_u (local.get $end) (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16)))
-      (then (return (i64.const -3))))
+      (then (return (i32.const -1))))
+    (if (i32.gt_u (local.get $from) (local.get $len)) (then (return (i32.const 2))))
+    (i64.store (local.get $out)
+      (i64.or (call $search (local.get $ptr) (local.get $len) (local.get $from) (local.get $t)
+                            (local.get $log))
+              (call $scan (local.get $ptr) (local.get $from) (local.get $len) (local.get $log))))
+    (i32.const 0))
+  (func $search (param $ptr i32) (param $len i32) (param $j i32) (param $t i64) (param $log i32)
+                (result i64)
+    (local $i i32) (local $vj i64) (local $want i64)
     (block $done (loop $outer
       (br_if $done (i32.ge_u (local.get $j) (local.get $len)))
       (local.set $vj (call $load (local.get $ptr) (local.get $j) (local.get $log)))
@@ -244,16 +263,20 @@ TWOSUM = """
             (local.set $i (i32.sub (local.get $i) (i32.const 1)))
             (if (i64.eq (call $load (local.get $ptr) (local.get $i) (local.get $log))
                         (local.get $want))
-              (then (return (i64.or (i64.shl (i64.extend_i32_u (local.get $i)) (i64.const 32))
-                                    (i64.extend_i32_u (local.get $j))))))
+              (then (return (i64.or (i64.or (i64.shl (i64.extend_i32_u (local.get $i))
+                                                     (i64.const 32))
+                                            (i64.extend_i32_u (local.get $j)))
+                                    (i64.const 0x4000000000000000)))))
             (br $inner)))))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $outer)))
-    (i64.const -1))
-  (func (export "twosum_i32") (param i32 i32 i64 i64) (result i64)
-    (call $solve (local.get 0) (local.get 1) (local.get 2) (i32.const 2)))
-  (func (export "twosum_i64") (param i32 i32 i64 i64) (result i64)
-    (call $solve (local.get 0) (local.get 1) (local.get 2) (i32.const 3)))
+    (i64.const 0))
+  (func (export "twosum_i32") (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)
+    (call $solve (local.get 0) (local.get 1) (local.get 2) (local.get 5) (local.get 8)
+                 (i32.const 2)))
+  (func (export "twosum_i64") (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)
+    (call $solve (local.get 0) (local.get 1) (local.get 2) (local.get 5) (local.get 8)
+                 (i32.const 3)))
 """
 
 

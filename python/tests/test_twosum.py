@@ -314,32 +314,53 @@ def test_fresh_solver_does_not_recompile(monkeypatch: pytest.MonkeyPatch, solver
         assert TwoSum(guest, python_cutoff=0).twosum([1, 2, 3], 5) == (1, 2)
 
 
-def _stub_guest(make_guest: GuestFactory, result: int) -> Guest:
-    body = f"(i64.const {result})"
+_FOUND = 1 << 62
+
+
+def _stub_guest(make_guest: GuestFactory, status: int, bits: int = 0, **kwargs: object) -> Guest:
+    """A guest whose search returns ``status`` and leaves ``bits`` as its result."""
+    body = f"(i64.store (local.get 8) (i64.const {bits})) (i32.const {status})"
+    signature = "(param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)"
     return make_guest(
         module(
             ARENA,
             f"""
-        (func (export "twosum_i32") (param i32 i32 i64 i64) (result i64) {body})
-        (func (export "twosum_i64") (param i32 i32 i64 i64) (result i64) {body})""",
-        )
+        (func (export "twosum_i32") {signature} {body})
+        (func (export "twosum_i64") {signature} {body})""",
+        ),
+        **kwargs,
     )
 
 
 def test_guest_out_of_memory(make_guest: GuestFactory) -> None:
-    with pytest.raises(GuestMemoryError, match="hash table"):
-        TwoSum(_stub_guest(make_guest, -2), python_cutoff=0).twosum([1, 2], 3)
+    # One page: room for the numbers, not for their table.
+    guest = _stub_guest(make_guest, 0, max_memory=65536)
+    with pytest.raises(GuestMemoryError, match="hash table of 5000 elements"):
+        TwoSum(guest, python_cutoff=0).twosum(array.array("i", range(5000)), 3)
 
 
-@pytest.mark.parametrize("result", [-3, -4, (1 << 32) | 0, (0 << 32) | 5, (0 << 32) | 1])
-def test_impossible_guest_answers_are_never_returned(make_guest: GuestFactory, result: int) -> None:
+@pytest.mark.parametrize(
+    ("status", "bits"),
+    [
+        (1, 0),
+        (-1, 0),
+        (-1001, 0),
+        (0, _FOUND | (1 << 32) | 0),
+        (0, _FOUND | (0 << 32) | 5),
+        (0, _FOUND | (0 << 32) | 1),
+    ],
+)
+@pytest.mark.parametrize("nums", [[1, 2, 3], array.array("i", [1, 2, 3])])
+def test_impossible_guest_answers_are_never_returned(
+    make_guest: GuestFactory, status: int, bits: int, nums: list[int]
+) -> None:
     with pytest.raises(WasmextError, match="twosum guest"):
-        TwoSum(_stub_guest(make_guest, result), python_cutoff=0).twosum([1, 2, 3], 100)
+        TwoSum(_stub_guest(make_guest, status, bits), python_cutoff=0).twosum(nums, 100)
 
 
 def test_short_lists_are_solved_in_python(make_guest: GuestFactory) -> None:
     # The stub guest answers "no pair" to everything: only Python can find these.
-    solver = TwoSum(_stub_guest(make_guest, -1), python_cutoff=8)
+    solver = TwoSum(_stub_guest(make_guest, 0), python_cutoff=8)
     assert solver.twosum([1, 2, 3], 5) == (1, 2)
     assert solver.twosum((1, 2, 1, 2), 3) == (0, 1)
     assert solver.twosum(list(range(8)), 13) is None  # reached the guest
@@ -444,10 +465,10 @@ def test_recycling_keeps_few_instances_and_never_a_poisoned_one(make_guest: Gues
 def test_every_call_keys_the_hash_afresh(make_guest: GuestFactory) -> None:
     # A guest that keeps the seed it was given (below the arena, at 8) and finds nothing.
     keeps_seed = """
-        (func (export "twosum_i32") (param i32 i32 i64 i64) (result i64)
-          (i64.store (i32.const 8) (local.get 3)) (i64.const -1))
-        (func (export "twosum_i64") (param i32 i32 i64 i64) (result i64)
-          (i64.store (i32.const 8) (local.get 3)) (i64.const -1))"""
+        (func (export "twosum_i32") (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)
+          (i64.store (i32.const 8) (local.get 6)) (i32.const 0))
+        (func (export "twosum_i64") (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)
+          (i64.store (i32.const 8) (local.get 6)) (i32.const 0))"""
     solver = TwoSum(make_guest(module(ARENA, keeps_seed)), python_cutoff=0)
     seeds = set()
     for nums in ([1, 2, 3], [1, 2, 2**40]) * 4:

@@ -12,9 +12,10 @@ Example::
 
     inst = bundled("twosum").instance()
     with inst.arena():
-        ptr = inst.alloc(8)
-        inst.write(ptr, (7).to_bytes(4, "little") + (9).to_bytes(4, "little"))
-        packed = inst.call("twosum_i32", ptr, 2, 16, 0)
+        nums, table, out = inst.alloc(8), inst.alloc(16), inst.alloc(16)
+        inst.write(nums, (7).to_bytes(4, "little") + (9).to_bytes(4, "little"))
+        status = inst.call("twosum_i32", nums, 2, 0, table, 4, 16, 0, 0, out)
+        found = int.from_bytes(inst.read(out, 8), "little")
 
 Calls use wasmtime's ``wasmtime_func_call_unchecked`` through the C library that
 wasmtime-py already loaded (about a microsecond per call) when the installed

@@ -45,16 +45,14 @@ from .runtime import RETAINED_MEMORY, Function, Guest, Instance, bundled
 __all__ = ["TwoSum", "twosum"]
 
 _NO_PAIR = -1
-_NO_MEMORY = -2
-_BAD_ARGUMENTS = -3
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 _GUEST_FUNCTION = {4: "twosum_i32", 8: "twosum_i64"}
-# The chunked search (twosum_begin, twosum_feed), when the guest has it: bits of a feed's result.
-_CHUNKED = ("twosum_begin", "twosum_feed")
-_FOUND = 1 << 61
-_ZERO_OR_ONE = 1 << 62
-_PAIR_BITS = (1 << 61) - 1
+# Bits of the guest's result (docs/abi.md): the pair, once found, and whether the numbers it
+# scanned hold a 0 or 1 (what a bool packs to).
+_FOUND = 1 << 62
+_ZERO_OR_ONE = 1 << 63
+_PAIR_BITS = (1 << 62) - 1
 # Smallest and largest sum of two elements of each width.
 _PAIR_SUM_RANGE = {4: (-(2**32), 2**32 - 2), 8: (-(2**64), 2**64 - 2)}
 
@@ -134,12 +132,13 @@ class TwoSum:
 
     Creating one is cheap: the module is compiled once per process, and the instance
     of a dropped solver (wiped) serves the next one, so even ``TwoSum()`` per call
-    costs about what sharing one does.  It keeps its input area in linear memory
-    between calls, so a call is one copy plus one guest call.  Safe to share between threads
-    (calls are serialised); for parallelism give each thread its own solver.
+    costs about what sharing one does.  It keeps its input area, hash table and result
+    record in linear memory between calls, so a call on a buffer is one copy, one guest call
+    and an 8-byte read.  Safe to share between threads (calls are serialised); for
+    parallelism give each thread its own solver.
 
     ``guest`` defaults to the bundled ``twosum`` artifact; any guest exporting
-    ``twosum_i32``/``twosum_i64`` with the wasmext two-sum ABI works.
+    ``twosum_i32``/``twosum_i64`` with the wasmext two-sum ABI (docs/abi.md) works.
 
     A solver pickles (and copies) as a fresh solver of the same guest and ``python_cutoff``:
     its instance and input area stay here, so ``ProcessPoolExecutor``, Dask or Ray can send
@@ -165,15 +164,11 @@ class TwoSum:
     def _attach(self, instance: Instance) -> _Lease:
         """Make ``instance`` this solver's, in one assignment (see :class:`_Lease`)."""
         functions = {width: instance.function(name) for width, name in _GUEST_FUNCTION.items()}
-        exports = self._guest.functions
-        chunked = None
-        if all(name in exports for name in _CHUNKED):
-            chunked = (instance.function(_CHUNKED[0]), instance.function(_CHUNKED[1]))
         # When this solver dies, the next solver of the same guest gets the instance.
         handover = weakref.finalize(self, _park, self._idle, instance)
         handover.atexit = False
         previous: _Lease | None = getattr(self, "_lease", None)
-        lease = self._lease = _Lease(instance, functions, chunked, handover)
+        lease = self._lease = _Lease(instance, functions, handover)
         if previous is not None:
             previous.handover.detach()  # that instance is poisoned or retired: nobody gets it
         return lease
@@ -201,7 +196,6 @@ class TwoSum:
             isinstance(nums, (list, tuple))
             and len(nums) >= 2
             and _INT64_MIN <= target <= _INT64_MAX
-            and self._lease.chunked is not None
             and not self._lock._is_owned()  # type: ignore[attr-defined]
         ):
             return self._twosum_chunked(nums, target)
@@ -221,43 +215,33 @@ class TwoSum:
             return TwoSum(self._guest, python_cutoff=self._python_cutoff).twosum(nums, target)
         with self._lock:
             result = self._solve(packed, target)
-        if result == _NO_PAIR:
+        if not result & _FOUND:
             return None
-        if result < 0:
-            if result == _NO_MEMORY:
-                raise GuestMemoryError(
-                    f"the twosum guest has no memory left for the hash table of "
-                    f"{packed.count} elements"
-                )
-            kind = "rejected its arguments" if result == _BAD_ARGUMENTS else "failed"
-            raise WasmextError(f"the twosum guest {kind} (result {result})")
-        first, second = result >> 32, result & 0xFFFF_FFFF
+        first, second = (result & _PAIR_BITS) >> 32, result & 0xFFFF_FFFF
         if not (first < second < packed.count and packed[first] + packed[second] == target):
             raise WasmextError(f"the twosum guest returned an impossible pair {first, second}")
         return first, second
 
     def _solve(self, packed: Packed, target: int) -> int:
+        """The guest's result bits for ``packed``, searched in one call."""
         lease = self._lease
         if lease.instance.poisoned:
             lease = self._attach(self._guest.new_instance())
         instance = lease.instance
-        size = max(packed.nbytes, 64)
-        if size > lease.capacity:
-            # The input area sits at the bottom of the arena and is reused while it is
-            # big enough; the guest rewinds its own hash table after every call. Capacity
-            # drops to 0 first: an exception between these lines leaves no area trusted.
-            lease.capacity = lease.table_capacity = 0
-            instance.reset()
-            lease.input = instance.alloc(size)
-            lease.capacity = size
-        instance.write(lease.input, packed.data)
+        count = packed.count
+        slots = _table_len(count)
+        numbers, table, record = self._reserve(lease, packed.nbytes, slots * 4, count)
+        instance.write(numbers, packed.data)
         seed = self._seeds.getrandbits(64)
-        result = lease.functions[packed.width](lease.input, packed.count, target, seed)
+        # From 0 (the guest clears the table), and no scan for bools: a buffer holds none.
+        status = lease.functions[packed.width](
+            numbers, count, 0, table, slots, target, seed, 0, record
+        )
+        result = _result(instance, status, record)
         if instance.memory_size > RETAINED_MEMORY:
             # Memory never shrinks: rather than hold a big input's worth for the solver's
             # life, the next call starts on a fresh instance and this one is freed.
             self._attach(self._guest.new_instance())
-        assert result is not None
         return result
 
     def _twosum_chunked(
@@ -291,47 +275,52 @@ class TwoSum:
         """The guest's answer for ``values`` packed at ``width``; ``None`` if some element won't.
 
         Every chunk is packed, even past the pair: packing is what checks the elements' types,
-        and a chunk the guest finds a 0 or 1 in has its elements checked for bools here.
+        and a chunk the guest finds a 0 or 1 in has its elements checked for bools here. Once the
+        pair is found, later chunks go to the guest with an empty table: scanned, not searched.
         """
         lease = self._lease
         if lease.instance.poisoned:
             lease = self._attach(self._guest.new_instance())
-        assert lease.chunked is not None
-        begin, feed = lease.chunked
+        instance = lease.instance
+        search = lease.functions[width]
         count = len(values)
-        slots = 1 << (2 * count - 1).bit_length()  # the guest's table_len
+        slots = _table_len(count)
         chunks = Chunks(values, width)
+        pair = _NO_PAIR
         try:
-            numbers, table = self._reserve(lease, count * width, slots * 4)
+            numbers, table, record = self._reserve(lease, count * width, slots * 4, count)
             seed = self._seeds.getrandbits(64)
-            status = begin(numbers, count, table, slots, target, seed, 1 if width == 8 else 0)
-            if status != 0:
-                raise WasmextError(f"the twosum guest rejected its arguments (result {status})")
-            result = 0
             done = 0
             while done < count:
                 start, data = chunks.next()
                 if data is None:
                     return None
-                size = len(data) // width
-                lease.instance.write(numbers + start * width, data)
+                done = start + len(data) // width
+                instance.write(numbers + start * width, data)
                 chunks.go()
-                fed = feed(size)
-                assert fed is not None
-                result = fed
-                if result < 0:
-                    raise WasmextError(f"the twosum guest rejected its arguments (result {result})")
+                if pair == _NO_PAIR:
+                    status = search(numbers, done, start, table, slots, target, seed, 1, record)
+                else:
+                    status = search(numbers, done, start, 0, 0, target, seed, 1, record)
+                result = _result(instance, status, record)
+                if pair == _NO_PAIR and result & _FOUND:
+                    pair = result & _PAIR_BITS
                 if result & _ZERO_OR_ONE:
-                    _check_elements(values, start, start + size)
-                done = start + size
+                    _check_elements(values, start, done)
         finally:
             chunks.close()
-        if lease.instance.memory_size > RETAINED_MEMORY:
+        if instance.memory_size > RETAINED_MEMORY:
             self._attach(self._guest.new_instance())  # as in _solve
-        return result & _PAIR_BITS if result & _FOUND else _NO_PAIR
+        return pair
 
-    def _reserve(self, lease: _Lease, input_size: int, table_size: int) -> tuple[int, int]:
-        """The lease's input area and table, regrown if either is too small for this call."""
+    def _reserve(
+        self, lease: _Lease, input_size: int, table_size: int, count: int
+    ) -> tuple[int, int, int]:
+        """The lease's input area, table and result record, regrown if too small for this call.
+
+        The input area and the record sit at the bottom of the arena and are reused while the
+        area is big enough; the table sits above them, regrown alone when it is too small.
+        """
         instance = lease.instance
         if input_size > lease.capacity:
             # Capacities drop to 0 first: an exception between these lines leaves no area
@@ -340,14 +329,33 @@ class TwoSum:
             instance.reset()
             input_size = max(input_size, 64)
             lease.input = instance.alloc(input_size)
+            lease.record = instance.alloc(16)
             lease.capacity = input_size
         if table_size > lease.table_capacity:
-            # Above the input area, which stays. An outgrown table stays behind until the input
-            # area is regrown; tables at least double each time, so that is less than one more.
+            # An outgrown table stays behind until the input area is regrown; tables at least
+            # double each time, so that is less than one more.
             lease.table_capacity = 0
-            lease.table = instance.alloc(table_size)
+            try:
+                lease.table = instance.alloc(table_size)
+            except GuestMemoryError as error:
+                raise GuestMemoryError(
+                    f"the twosum guest has no memory left for the hash table of {count} "
+                    f"elements ({error})"
+                ) from None
             lease.table_capacity = table_size
-        return lease.input, lease.table
+        return lease.input, lease.table, lease.record
+
+
+def _table_len(count: int) -> int:
+    """Slots of the hash table for ``count`` numbers: a power of two at least twice as many."""
+    return 1 << (2 * count - 1).bit_length()
+
+
+def _result(instance: Instance, status: int | None, record: int) -> int:
+    """The result bits the guest left in ``record``, or an error for a failing ``status``."""
+    if status != 0:
+        raise WasmextError(f"the twosum guest rejected its arguments (status {status})")
+    return int.from_bytes(instance.read(record, 8), "little")
 
 
 def _check_elements(values: list[Any] | tuple[Any, ...], start: int, stop: int) -> None:
@@ -370,11 +378,11 @@ class _Lease:
 
     __slots__ = (
         "capacity",
-        "chunked",
         "functions",
         "handover",
         "input",
         "instance",
+        "record",
         "table",
         "table_capacity",
     )
@@ -383,18 +391,17 @@ class _Lease:
         self,
         instance: Instance,
         functions: dict[int, Function],
-        chunked: tuple[Function, Function] | None,
         handover: weakref.finalize[[collections.deque[Instance], Instance], TwoSum],
     ) -> None:
         self.instance = instance
         self.functions = functions
-        #: twosum_begin and twosum_feed, if the guest has them.
-        self.chunked = chunked
         self.handover = handover
-        #: Guest address and size of the input area (0: none yet).
+        #: Guest address and size of the input area (0: none yet), and of the 16-byte result
+        #: record allocated with it.
         self.input = 0
         self.capacity = 0
-        #: Guest address and size of the chunked search's table (0: none yet).
+        self.record = 0
+        #: Guest address and size of the hash table (0: none yet).
         self.table = 0
         self.table_capacity = 0
 

@@ -102,7 +102,8 @@ fn function_export(function: &ItemFn) -> syn::Result<TokenStream> {
             #[unsafe(export_name = #export_name)]
             extern "C" fn __wasmext_export(#(#wasm_params,)* __out: u32) -> i32 {
                 ::guest_sdk::abi::status(|| {
-                    let mut __args = ::guest_sdk::abi::Args::<_, #places>::wasm(__out)?;
+                    let mut __args = ::guest_sdk::abi::Args::<_, #places>::wasm();
+                    __args.record(__out)?;
                     #(#checks)*
                     #(#lends)*
                     let result = #name(#(#names),*);

@@ -60,13 +60,16 @@ pub fn named_list<'a>(key: &str, items: impl IntoIterator<Item = (&'a str, &'a s
 
 /// The static that puts `record` (one JSON object) into the section, on wasm32 only. In a
 /// `const _` block: it needs no name the guest could collide with.
+///
+/// Not `#[used]`: on wasm32 rustc copies a `link_section` static's bytes into the custom section
+/// whether or not the static survives, and `#[used]` would also keep the static itself, a second
+/// copy of the record in the shipped data segment.
 pub fn section(record: &str) -> TokenStream {
     let bytes = format!("{record}\n");
     let len = bytes.len();
     let literal = Literal::byte_string(bytes.as_bytes());
     quote! {
         #[unsafe(link_section = "wasmext.interface")]
-        #[used]
         static INTERFACE: [u8; #len] = *#literal;
     }
 }

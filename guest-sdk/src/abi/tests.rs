@@ -17,6 +17,16 @@ fn arena(lent: u32) -> (Arena<FakeMemory>, u32) {
     (arena, start)
 }
 
+/// Arguments whose result record is at `out`, as a shim starts them.
+fn args<const N: usize>(
+    arena: &Arena<FakeMemory>,
+    out: u32,
+) -> Result<Args<&Arena<FakeMemory>, N>, i32> {
+    let mut args = Args::new(arena);
+    args.record(out)?;
+    Ok(args)
+}
+
 /// A sink that keeps what it is given, at made-up addresses.
 #[derive(Default)]
 struct Kept {
@@ -37,24 +47,32 @@ impl Sink for Kept {
 
 fn encode(result: impl Return) -> (i32, Record, Kept) {
     let mut sink = Kept::default();
-    let mut record = [0; 16];
+    let mut record = [0; 2];
     let status = result.encode(&mut sink, &mut record);
     (status, record, sink)
 }
 
+/// The record's bytes, as the host reads them.
+fn bytes(record: &Record) -> [u8; 16] {
+    let mut bytes = [0; 16];
+    bytes[..8].copy_from_slice(&record[0].to_le_bytes());
+    bytes[8..].copy_from_slice(&record[1].to_le_bytes());
+    bytes
+}
+
 fn slot(record: &Record) -> u64 {
-    u64::from_le_bytes(record[..8].try_into().unwrap())
+    u64::from_le_bytes(bytes(record)[..8].try_into().unwrap())
 }
 
 fn word(record: &Record, at: usize) -> u32 {
-    u32::from_le_bytes(record[at..at + 4].try_into().unwrap())
+    u32::from_le_bytes(bytes(record)[at..at + 4].try_into().unwrap())
 }
 
 #[test]
 fn the_record_must_be_lent_aligned_and_whole() {
     let (arena, start) = arena(64);
-    assert!(Args::<_, 1>::new(&arena, start).is_ok());
-    assert!(Args::<_, 1>::new(&arena, start + 48).is_ok());
+    assert!(args::<1>(&arena, start).is_ok());
+    assert!(args::<1>(&arena, start + 48).is_ok());
     for bad in [
         0,
         start + 4,
@@ -65,7 +83,7 @@ fn the_record_must_be_lent_aligned_and_whole() {
         u32::MAX - 7,
     ] {
         assert_eq!(
-            Args::<_, 1>::new(&arena, bad).err(),
+            args::<1>(&arena, bad).err(),
             Some(BAD_OUT),
             "out = {bad:#x}"
         );
@@ -75,7 +93,7 @@ fn the_record_must_be_lent_aligned_and_whole() {
 #[test]
 fn each_bad_slice_is_refused_with_its_index() {
     let (arena, start) = arena(256);
-    let mut args = Args::<_, 4>::new(&arena, start).unwrap();
+    let mut args = args::<4>(&arena, start).unwrap();
     assert_eq!(
         args.slice::<u8>(0, 0, 1).err(),
         Some(-1),
@@ -114,7 +132,7 @@ fn each_bad_slice_is_refused_with_its_index() {
 #[test]
 fn writable_slices_overlap_nothing() {
     let (arena, start) = arena(256);
-    let mut args = Args::<_, 5>::new(&arena, start).unwrap();
+    let mut args = args::<5>(&arena, start).unwrap();
     let input = start + 16;
     assert!(args.slice::<u8>(0, input, 32).is_ok());
     assert!(
@@ -148,7 +166,7 @@ fn writable_slices_overlap_nothing() {
 #[test]
 fn arrays_are_never_null_and_must_fit() {
     let (arena, start) = arena(64);
-    let mut args = Args::<_, 4>::new(&arena, start).unwrap();
+    let mut args = args::<4>(&arena, start).unwrap();
     assert_eq!(args.array::<32>(0, 0).err(), Some(-1));
     assert_eq!(args.array::<32>(1, start + 40).err(), Some(-2));
     assert!(
@@ -160,7 +178,7 @@ fn arrays_are_never_null_and_must_fit() {
 #[test]
 fn more_pointers_than_declared_are_refused_not_a_panic() {
     let (arena, start) = arena(64);
-    let mut args = Args::<_, 2>::new(&arena, start).unwrap();
+    let mut args = args::<2>(&arena, start).unwrap();
     assert!(args.slice::<u8>(0, start + 16, 1).is_ok());
     assert_eq!(args.slice::<u8>(1, start + 20, 1).err(), Some(-2));
 }
@@ -207,7 +225,7 @@ fn scalar_results_fill_the_slot_extended() {
     assert_eq!(slot(&encode(1.5f32).1), u64::from(1.5f32.to_bits()));
     assert_eq!(slot(&encode(0.1f64).1), 0.1f64.to_bits());
     let (status, record, _) = encode(());
-    assert_eq!((status, record), (OK, [0; 16]));
+    assert_eq!((status, record), (OK, [0; 2]));
 }
 
 #[test]
@@ -215,7 +233,7 @@ fn options_flag_some() {
     let (status, record, _) = encode(Some(7u64));
     assert_eq!((status, slot(&record), word(&record, 8)), (OK, 7, 1));
     let (status, record, _) = encode(None::<u64>);
-    assert_eq!((status, record), (OK, [0; 16]));
+    assert_eq!((status, record), (OK, [0; 2]));
     let (_, record, _) = encode(Some(0i16));
     assert_eq!(
         (slot(&record), word(&record, 8)),
@@ -234,7 +252,7 @@ fn vectors_are_copied_out_and_counted_in_elements() {
     assert_eq!((word(&record, 0), word(&record, 8)), (0x1000, 3));
     assert_eq!(sink.copies, [vec![b'h', 0xc3, 0xa9]]);
     let (status, record, sink) = encode(Vec::<f64>::new());
-    assert_eq!((status, record), (OK, [0; 16]), "empty: null and 0");
+    assert_eq!((status, record), (OK, [0; 2]), "empty: null and 0");
     assert!(sink.copies.is_empty());
 }
 
@@ -244,9 +262,9 @@ fn a_full_arena_is_out_of_memory() {
         full: true,
         ..Kept::default()
     };
-    let mut record = [0; 16];
+    let mut record = [0; 2];
     assert_eq!(vec![1u8].encode(&mut sink, &mut record), OUT_OF_MEMORY);
-    assert_eq!(record, [0; 16]);
+    assert_eq!(record, [0; 2]);
 }
 
 #[derive(Debug)]
@@ -271,7 +289,7 @@ fn errors_are_statuses_from_one_and_write_nothing() {
     assert_eq!((status, word(&record, 8)), (OK, 1));
     for (error, expected) in [(Failure::First, 1), (Failure::Second, 2)] {
         let (status, record, sink) = encode(Err::<Vec<u8>, _>(error));
-        assert_eq!((status, record), (expected, [0; 16]));
+        assert_eq!((status, record), (expected, [0; 2]));
         assert!(sink.copies.is_empty());
     }
     assert_eq!(encode(Err::<(), _>(Failure::First)).0, 1);

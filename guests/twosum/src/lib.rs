@@ -11,19 +11,17 @@
 //!     return None
 //! ```
 //!
-//! The search ([`find_pair`]) is plain Rust, tested natively; the exports wrap it for the host.
-//! `twosum_begin` and `twosum_feed` run the same search over numbers handed over in chunks
-//! ([`Chunked`]), so the host can pack a list while the guest searches what came before.
+//! The search ([`search`], [`find_pair`]) is plain Rust, tested natively; the exports are it
+//! under `#[guest_sdk::export]`. A search may also be fed in chunks (resumed at `from` over the
+//! same table), so the host can pack a list while the guest searches what came before.
 
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-mod chunked;
-#[cfg(target_arch = "wasm32")]
 mod exports;
 mod search;
 
-pub use chunked::{Chunked, Fed};
-pub use search::{find_pair, table_len, Numbers};
+pub use exports::{twosum_i32, twosum_i64};
+pub use search::{find_pair, search, table_len, Numbers, Refused, FOUND, MAX_NUMBERS, ZERO_OR_ONE};
 
 guest_sdk::export_arena!();
 

@@ -112,26 +112,150 @@ pub fn table_len(len: u32) -> u64 {
 /// range is simply absent. `seed` keys the hash: every seed gives the same answer.
 ///
 /// `table` is scratch space, cleared first: [`table_len`] slots are what the search wants; any
-/// power of two above `nums.len()` works, and other lengths give `None`, as do more than
-/// `u32::MAX` numbers (a slot holds an index in 32 bits).
+/// power of two above `nums.len()` works, and other lengths give `None`, as do `2^30` numbers or
+/// more.
 pub fn find_pair<'a>(
     nums: impl Into<Numbers<'a>>,
     target: i64,
     seed: u64,
     table: &mut [u32],
 ) -> Option<(usize, usize)> {
-    let nums = nums.into();
-    let too_many = u32::try_from(nums.len()).is_err();
-    if too_many || !table.len().is_power_of_two() || table.len() <= nums.len() {
-        return None;
+    if table.is_empty() {
+        return None; // an empty table only scans
     }
-    table.fill(0);
-    find_pair_zeroed(
-        nums,
-        target,
-        Hash::new(seed, table.len().trailing_zeros()),
-        table,
-    )
+    let found = search(nums.into(), 0, table, target, seed, false).ok()?;
+    let pair = (
+        (found >> 32) as usize & (MAX_NUMBERS - 1),
+        found as u32 as usize,
+    );
+    (found & FOUND != 0).then_some(pair)
+}
+
+/// Set in [`search`]'s result once the pair is found, with `(j << 32) | i` in the bits below.
+pub const FOUND: u64 = 1 << 62;
+/// Set in [`search`]'s result when a number it scanned is 0 or 1.
+pub const ZERO_OR_ONE: u64 = 1 << 63;
+/// Fewer numbers than this: a pair's first index then fits below [`FOUND`].
+pub const MAX_NUMBERS: usize = 1 << 30;
+
+/// Why a search refused its arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, guest_sdk::GuestError)]
+pub enum Refused {
+    /// The table is neither empty nor a power of two of slots above the count of numbers, or
+    /// there are `2^30` numbers or more.
+    BadTable,
+    /// `from` is past the last number.
+    BadStart,
+}
+
+/// The search as the exports run it: [`find_pair`] over `nums`, resumed at `from`, and the
+/// numbers from `from` on scanned for a 0 or 1 (what a Python `bool` packs to, so the host checks
+/// a chunk's element types only when the scan says one could be there).
+///
+/// The numbers before `from` are already in `table`, put there by earlier calls over the same
+/// table and seed that found no pair among them: only pairs whose second element is at `from` or
+/// later are looked for. With `from` 0 the table is cleared first. This is how a host feeds a
+/// long search a chunk at a time, keeping the table between calls. An empty table only scans.
+///
+/// The result is [`FOUND`] with the pair once found, and [`ZERO_OR_ONE`] if the scan saw one.
+/// The search stops at the pair unless `scan` asks for every number to be scanned.
+///
+/// If the table was written in between (by a host that scribbled on it), the answer may be wrong,
+/// but the search reads nothing outside `nums` and `table`, and it ends: no probe chain is
+/// followed past the table's length. (One that started zeroed always has a vacant slot sooner:
+/// each number fills at most one.)
+#[inline(never)]
+pub fn search(
+    nums: Numbers,
+    from: usize,
+    table: &mut [u32],
+    target: i64,
+    seed: u64,
+    scan: bool,
+) -> Result<u64, Refused> {
+    let len = nums.len();
+    let slots = table.len();
+    if slots != 0 && (!slots.is_power_of_two() || slots <= len || len >= MAX_NUMBERS) {
+        return Err(Refused::BadTable);
+    }
+    if from > len {
+        return Err(Refused::BadStart);
+    }
+    if from == 0 {
+        table.fill(0);
+    }
+    let mut result = 0;
+    if !table.is_empty() {
+        let hash = Hash::new(seed, slots.trailing_zeros());
+        if let Some((j, i)) = find_pair_from(nums, from, target, hash, table) {
+            result = FOUND | (j as u64) << 32 | i as u64;
+        }
+    }
+    if scan && holds_zero_or_one(nums, from) {
+        result |= ZERO_OR_ONE;
+    }
+    Ok(result)
+}
+
+/// The search of [`search`] over a table of a power of two of slots above `nums.len()`, with
+/// `hash` made for its length: the pair whose second element is at `from` or later.
+#[inline(always)]
+fn find_pair_from(
+    nums: Numbers,
+    from: usize,
+    target: i64,
+    hash: Hash,
+    table: &mut [u32],
+) -> Option<(usize, usize)> {
+    let mask = table.len().wrapping_sub(1);
+    for i in from..nums.len() {
+        // SAFETY: `i < len`.
+        let num = unsafe { nums.get_unchecked(i) };
+        let Some(complement) = nums.complement(num, target) else {
+            continue;
+        };
+        let mut slot = hash.slot(num.min(complement));
+        let mut probes_left = mask;
+        loop {
+            slot &= mask;
+            // SAFETY: `slot` was just masked to at most `slots - 1`.
+            let entry = unsafe { table.get_unchecked_mut(slot) };
+            let Some(seen) = (*entry as usize).checked_sub(1) else {
+                // Vacant. `i + 1` fits: there are fewer than `2^30` numbers.
+                *entry = i as u32 + 1;
+                break;
+            };
+            // Always true of a table that started zeroed.
+            if seen < i {
+                // SAFETY: `seen < i < len`.
+                let seen_num = unsafe { nums.get_unchecked(seen) };
+                if seen_num == complement {
+                    return Some((seen, i));
+                }
+                if seen_num == num {
+                    // The latest occurrence is the one a pair names.
+                    *entry = i as u32 + 1;
+                    break;
+                }
+            }
+            if probes_left == 0 {
+                break;
+            }
+            probes_left -= 1;
+            slot += 1;
+        }
+    }
+    None
+}
+
+/// Whether any of the numbers from `from` on is 0 or 1: what a Python `bool` packs to.
+#[inline(always)]
+fn holds_zero_or_one(nums: Numbers, from: usize) -> bool {
+    // `|`, not an early return: one branch-free pass.
+    (from..nums.len()).fold(false, |any, i| {
+        // SAFETY: `i < len`.
+        any | ((unsafe { nums.get_unchecked(i) } as u64) <= 1)
+    })
 }
 
 /// Multiply-shift hashing into a table of a power of two of slots.
@@ -160,89 +284,4 @@ impl Hash {
             .wrapping_mul(self.multiplier)
             .rotate_left(self.bits) as usize
     }
-}
-
-/// [`find_pair`] over a zeroed table of more than `nums.len()` slots, at most `u32::MAX` numbers,
-/// and `hash` made for the table's length.
-///
-/// Then every probe chain ends at a vacant slot at the latest, since each number fills at most
-/// one. A table that isn't zeroed can make the search answer wrong or never end, though it never
-/// reads outside `nums` and `table`. (The guest's table comes zeroed from the arena; bounding the
-/// probe loop measured a third slower in wasm.)
-#[inline(always)]
-pub(crate) fn find_pair_zeroed(
-    nums: Numbers,
-    target: i64,
-    hash: Hash,
-    table: &mut [u32],
-) -> Option<(usize, usize)> {
-    find_pair_from::<false>(nums, 0, target, hash, table)
-}
-
-/// [`find_pair_zeroed`] resumed: the numbers before `from` are already in `table` (searched by
-/// earlier calls over the same table and hash, with no pair among them), so only the pairs whose
-/// second element is at `from` or later are looked for. This is how the chunked exports feed a
-/// search piece by piece. The table lives in host memory between those calls, where the host
-/// could scribble on it: with `BOUNDED`, no probe chain is followed past the table's length, so
-/// even then the search ends.
-#[inline(always)]
-pub(crate) fn find_pair_from<const BOUNDED: bool>(
-    nums: Numbers,
-    from: usize,
-    target: i64,
-    hash: Hash,
-    table: &mut [u32],
-) -> Option<(usize, usize)> {
-    let mask = table.len().checked_sub(1)?;
-    for i in from..nums.len() {
-        // SAFETY: `i < len`.
-        let num = unsafe { nums.get_unchecked(i) };
-        let Some(complement) = nums.complement(num, target) else {
-            continue;
-        };
-        let mut slot = hash.slot(num.min(complement));
-        // The bound for a table scribbled on: a zeroed one always has a vacant slot sooner.
-        let mut probes_left = mask;
-        loop {
-            slot &= mask;
-            // SAFETY: `slot` was just masked to at most `len - 1`.
-            let entry = unsafe { table.get_unchecked_mut(slot) };
-            let Some(seen) = (*entry as usize).checked_sub(1) else {
-                // Vacant. `i + 1` fits: there are at most `u32::MAX` numbers.
-                *entry = i as u32 + 1;
-                break;
-            };
-            // Always true of a table that started zeroed.
-            if seen < i {
-                // SAFETY: `seen < i < len`.
-                let seen_num = unsafe { nums.get_unchecked(seen) };
-                if seen_num == complement {
-                    return Some((seen, i));
-                }
-                if seen_num == num {
-                    // The latest occurrence is the one a pair names.
-                    *entry = i as u32 + 1;
-                    break;
-                }
-            }
-            if BOUNDED && probes_left == 0 {
-                break;
-            }
-            probes_left -= 1;
-            slot += 1;
-        }
-    }
-    None
-}
-
-/// Whether any of the numbers from `from` on is 0 or 1: what a Python `bool` packs to. The host
-/// packs lists with a packer that takes `True` for 1, so it checks the element types of a chunk
-/// only when this says one could be there, instead of scanning every chunk itself.
-#[inline(always)]
-pub fn holds_zero_or_one(nums: Numbers, from: usize) -> bool {
-    // `|`, not an early return: one branch-free pass.
-    (from..nums.len()).fold(false, |any, i| {
-        // SAFETY: `i < len`.
-        any | ((unsafe { nums.get_unchecked(i) } as u64) <= 1)
-    })
 }

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use proptest::prelude::*;
 
-use crate::{find_pair, table_len, Chunked, Fed, Numbers};
+use crate::{find_pair, table_len, Numbers, Refused, FOUND, MAX_NUMBERS, ZERO_OR_ONE};
 
 /// The two element types.
 trait Element: Copy + Into<i64> + std::fmt::Debug {
@@ -257,12 +257,26 @@ proptest! {
     }
 }
 
-/// `nums` fed to a [`Chunked`] search in pieces of the given sizes (cycled), then what every
-/// call said: the pair after the last one, and for each chunk whether it held a 0 or 1.
+/// What one call of a chunked search said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fed {
+    /// The pair, found in this chunk or an earlier one.
+    pair: Option<(usize, usize)>,
+    /// Whether the chunk holds a 0 or a 1.
+    zero_or_one: bool,
+}
+
+fn decode(bits: u64) -> Option<(usize, usize)> {
+    let first = (bits >> 32) as usize & (MAX_NUMBERS - 1);
+    (bits & FOUND != 0).then_some((first, bits as u32 as usize))
+}
+
+/// `nums` fed to [`search`] in pieces of the given sizes (cycled), as a host feeds a list: the
+/// table starts dirty, and once the pair is found later chunks are only scanned (an empty table).
 fn chunked<T: Element>(nums: &[T], target: i64, seed: u64, sizes: &[usize]) -> Vec<Fed> {
     let mut table = vec![7; table_len(nums.len() as u32) as usize];
-    let mut search = Chunked::new(target, seed, nums.len(), &mut table).expect("a good table");
     let mut fed = Vec::new();
+    let mut pair = None;
     let mut end = 0;
     // Sizes of only zeros would never get to the end.
     let sizes = if sizes.iter().all(|&size| size == 0) {
@@ -274,12 +288,16 @@ fn chunked<T: Element>(nums: &[T], target: i64, seed: u64, sizes: &[usize]) -> V
         if end == nums.len() && !fed.is_empty() {
             break;
         }
+        let from = end;
         end = (end + size).min(nums.len());
-        fed.push(
-            search
-                .feed(T::numbers(&nums[..end]), &mut table)
-                .expect("within capacity"),
-        );
+        let table: &mut [u32] = if pair.is_some() { &mut [] } else { &mut table };
+        let bits = crate::search(T::numbers(&nums[..end]), from, table, target, seed, true)
+            .expect("a good table and start");
+        pair = pair.or(decode(bits));
+        fed.push(Fed {
+            pair,
+            zero_or_one: bits & ZERO_OR_ONE != 0,
+        });
     }
     fed
 }
@@ -288,7 +306,7 @@ fn chunked<T: Element>(nums: &[T], target: i64, seed: u64, sizes: &[usize]) -> V
 fn a_chunked_search_finds_what_the_whole_search_finds() {
     let nums: Vec<i32> = (0..1000).map(|k| (k * 7919) % 1013 - 500).collect();
     for target in [-3, 0, 1, 17, 999, 5000] {
-        let whole = search(&nums, target);
+        let whole = search_seeded(&nums, target, 0);
         for sizes in [&[1][..], &[3, 1, 0, 50], &[1000], &[999, 1], &[0, 7]] {
             let fed = chunked(&nums, target, 11, sizes);
             assert_eq!(
@@ -327,35 +345,51 @@ fn zeros_and_ones_are_reported_per_chunk_even_after_the_pair() {
 }
 
 #[test]
-fn a_chunked_search_refuses_a_bad_table_or_too_many_numbers() {
-    let mut table = vec![0u32; 8];
-    assert!(
-        Chunked::new(0, 0, 8, &mut table).is_none(),
+fn the_scan_covers_the_numbers_past_the_pair_only_when_asked() {
+    let nums = [3i32, 4, 1, 9];
+    let mut table = [0; 8];
+    let stop = crate::search((&nums[..]).into(), 0, &mut table, 7, 0, false).unwrap();
+    assert_eq!((decode(stop), stop & ZERO_OR_ONE), (Some((0, 1)), 0));
+    let scan = crate::search((&nums[..]).into(), 0, &mut table, 7, 0, true).unwrap();
+    assert_eq!(
+        (decode(scan), scan & ZERO_OR_ONE),
+        (Some((0, 1)), ZERO_OR_ONE)
+    );
+    let only = crate::search((&nums[..]).into(), 1, &mut [], 7, 0, true).unwrap();
+    assert_eq!(only, ZERO_OR_ONE, "an empty table only scans");
+}
+
+#[test]
+fn a_search_refuses_a_bad_table_or_start() {
+    let nums = [1i32, 2, 3, 4];
+    let numbers = || Numbers::from(&nums[..]);
+    let bad_table = Err(Refused::BadTable);
+    assert_eq!(
+        crate::search(numbers(), 0, &mut [0; 4], 0, 0, false),
+        bad_table,
         "no slot left vacant"
     );
-    assert!(
-        Chunked::new(0, 0, 3, &mut table[..6]).is_none(),
+    assert_eq!(
+        crate::search(numbers(), 0, &mut [0; 6], 0, 0, false),
+        bad_table,
         "not a power of two"
     );
-    let mut search = Chunked::new(0, 0, 3, &mut table).unwrap();
-    assert!(search
-        .feed([1i32, 2, 3, 4][..].into(), &mut table)
-        .is_none());
-    assert!(search.feed([1i32, 2][..].into(), &mut table).is_some());
+    assert_eq!(
+        crate::search(numbers(), 5, &mut [0; 8], 0, 0, false),
+        Err(Refused::BadStart)
+    );
     assert!(
-        search.feed([1i32][..].into(), &mut table).is_none(),
-        "shorter than fed"
+        crate::search(numbers(), 4, &mut [0; 8], 0, 0, false).is_ok(),
+        "nothing left to search"
     );
 }
 
 #[test]
 fn a_scribbled_table_never_makes_the_search_loop_forever() {
     let nums: Vec<i32> = (0..100).collect();
-    let mut table = vec![0u32; 128];
-    let mut search = Chunked::new(1000, 0, 100, &mut table).unwrap();
-    table.fill(u32::MAX); // every slot taken, by an index that is never before `i`
-    let fed = search.feed(nums[..].into(), &mut table).unwrap();
-    assert_eq!(fed.pair, None);
+    let mut table = vec![u32::MAX; 128]; // every slot taken, by an index that is never before `i`
+    let bits = crate::search((&nums[..]).into(), 1, &mut table, 1000, 0, false).unwrap();
+    assert_eq!(decode(bits), None);
 }
 
 proptest! {

@@ -1,5 +1,6 @@
 //! The twosum guest against a port of the Python reference: random inputs of both widths, edge
-//! values, a million elements, every error code, and no trace of the hash table afterwards.
+//! values, a million elements, a search fed in chunks, every refusal of the shim and the search,
+//! what a call writes, and the artifact's size.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,11 +10,22 @@ use proptest::test_runner::TestCaseError;
 use wasmtime::{ensure, Result, ValType};
 
 use crate::ensure_eq;
-use crate::support::{self, Guest, PAGE};
+use crate::support::{self, Guest};
 
-const NO_PAIR: i64 = -1;
-const OUT_OF_MEMORY: i64 = -2;
-const BAD_ARGUMENTS: i64 = -3;
+pub const NO_PAIR: i64 = -1;
+/// Result bits (docs/abi.md): the pair is found, the numbers scanned hold a 0 or 1.
+const FOUND: u64 = 1 << 62;
+const ZERO_OR_ONE: u64 = 1 << 63;
+/// Statuses: the error enum `Refused`'s variants, then the rejected parameters.
+const BAD_TABLE: i32 = 1;
+const BAD_START: i32 = 2;
+pub const REJECTED_NUMS: i32 = -1;
+const REJECTED_TABLE: i32 = -3;
+const REJECTED_SCAN: i32 = -6;
+const BAD_OUT: i32 = -1001;
+
+/// What a one-shot search gave: the pair encoded as [`reference`] encodes it, or the status.
+pub type Answer = std::result::Result<i64, i32>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Width {
@@ -50,7 +62,7 @@ impl Width {
     }
 }
 
-/// The Python reference, with Python's unbounded integers, encoded as the guest encodes it.
+/// The Python reference, with Python's unbounded integers, as `(j << 32) | i` or [`NO_PAIR`].
 pub fn reference(nums: &[i64], target: i64) -> i64 {
     let mut seen = HashMap::new();
     for (i, &num) in nums.iter().enumerate() {
@@ -62,23 +74,94 @@ pub fn reference(nums: &[i64], target: i64) -> i64 {
     NO_PAIR
 }
 
-/// One search, with a seed of its own: every answer must be the same whatever the seed, so each
-/// call draws the next from a fixed sequence (reproducible, and never the same seed twice).
-pub fn call(guest: &mut Guest, width: Width, nums: u32, len: u32, target: i64) -> Result<i64> {
-    thread_local!(static CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
-    let calls = CALLS.with(|calls| calls.replace(calls.get() + 1));
-    call_seeded(guest, width, nums, len, target, splitmix(calls))
+/// A search's hash table and result record, in the arena.
+#[derive(Clone, Copy, Debug)]
+pub struct Scratch {
+    pub table: u32,
+    pub slots: u32,
+    pub out: u32,
 }
 
-pub fn call_seeded(
+impl Scratch {
+    /// Room for searches of up to `capacity` numbers: the table the search wants (a power of two
+    /// of slots at least twice as many), and the record.
+    pub fn new(guest: &mut Guest, capacity: u32) -> Result<Self> {
+        let slots = u32::try_from((u64::from(capacity) * 2).next_power_of_two())?;
+        let table = guest.alloc(slots * 4)?;
+        let out = guest.alloc(16)?;
+        ensure!(
+            table != 0 && out != 0,
+            "no room for a table of {slots} slots"
+        );
+        Ok(Self { table, slots, out })
+    }
+}
+
+/// One call as the ABI has it: the status, and the result bits (read even when it failed).
+#[allow(clippy::too_many_arguments)]
+fn raw(
     guest: &mut Guest,
     width: Width,
-    nums: u32,
-    len: u32,
+    (nums, len, from): (u32, u32, u32),
+    scratch: Scratch,
     target: i64,
     seed: u64,
-) -> Result<i64> {
-    guest.call(width.export(), (nums, len, target, seed as i64))
+    scan: u32,
+) -> Result<(i32, u64)> {
+    let Scratch { table, slots, out } = scratch;
+    let args = (
+        nums,
+        len,
+        from,
+        table,
+        slots,
+        target,
+        seed as i64,
+        scan,
+        out,
+    );
+    let status: i32 = guest.call(width.export(), args)?;
+    let bits = guest.read(out, 8)?;
+    Ok((
+        status,
+        u64::from_le_bytes(bits.try_into().expect("8 bytes")),
+    ))
+}
+
+fn decode(bits: u64) -> i64 {
+    if bits & FOUND == 0 {
+        NO_PAIR
+    } else {
+        (bits & !(FOUND | ZERO_OR_ONE)) as i64
+    }
+}
+
+/// A whole search of the `len` numbers at `nums` in one call, as `wasmext.twosum` makes it for
+/// a buffer (from 0, no scan).
+pub fn call_with(
+    guest: &mut Guest,
+    width: Width,
+    (nums, len): (u32, u32),
+    scratch: Scratch,
+    target: i64,
+    seed: u64,
+) -> Result<Answer> {
+    let (status, bits) = raw(guest, width, (nums, len, 0), scratch, target, seed, 0)?;
+    Ok(if status == 0 {
+        Ok(decode(bits))
+    } else {
+        Err(status)
+    })
+}
+
+/// [`call_with`] a table for `len` numbers (a small one for more than memory could hold) and a
+/// seed of its own: every answer must be the same whatever the seed, so each call draws the
+/// next from a fixed sequence (reproducible, and never the same seed twice).
+pub fn call(guest: &mut Guest, width: Width, nums: u32, len: u32, target: i64) -> Result<Answer> {
+    thread_local!(static CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+    let calls = CALLS.with(|calls| calls.replace(calls.get() + 1));
+    let scratch = Scratch::new(guest, len.min(1 << 22))?;
+    call_with(guest, width, (nums, len), scratch, target, splitmix(calls))
 }
 
 /// SplitMix64's output function: consecutive counters give unrelated seeds.
@@ -97,7 +180,7 @@ pub fn run(guest: &mut Guest, width: Width, nums: &[i64], target: i64) -> Result
     guest.write(ptr, &bytes)?;
     let result = call(guest, width, ptr, u32::try_from(nums.len())?, target)?;
     guest.reset()?;
-    Ok(result)
+    result.map_err(|status| wasmtime::format_err!("{}: status {status}", width.export()))
 }
 
 fn check(guest: &mut Guest, width: Width, nums: &[i64], target: i64) -> Result<()> {
@@ -126,8 +209,6 @@ fn exports_have_the_documented_signatures() -> Result<()> {
             "bump_alloc",
             "bump_reset",
             "memory",
-            "twosum_begin",
-            "twosum_feed",
             "twosum_i32",
             "twosum_i64"
         ],
@@ -141,33 +222,32 @@ fn exports_have_the_documented_signatures() -> Result<()> {
             .expect("a function");
         let params: Vec<String> = ty.params().map(|t| t.to_string()).collect();
         let results: Vec<String> = ty.results().map(|t| t.to_string()).collect();
+        let want = [
+            "i32", "i32", "i32", "i32", "i32", "i64", "i64", "i32", "i32",
+        ];
         ensure!(
-            params == ["i32", "i32", "i64", "i64"] && results == ["i64"],
+            params == want && results == ["i32"],
             "{name}: {params:?} -> {results:?}"
         );
         ensure!(
-            ty.results().all(|t| matches!(t, ValType::I64)),
-            "{name} returns i64"
+            ty.results().all(|t| matches!(t, ValType::I32)),
+            "{name} returns a status"
         );
     }
-    for (name, want) in [
-        (
-            "twosum_begin",
-            ["i32", "i32", "i32", "i32", "i64", "i64", "i32"].as_slice(),
-        ),
-        ("twosum_feed", ["i32"].as_slice()),
-    ] {
-        let ty = module
-            .get_export(name)
-            .and_then(|e| e.func().cloned())
-            .expect("a function");
-        let params: Vec<String> = ty.params().map(|t| t.to_string()).collect();
-        let results: Vec<String> = ty.results().map(|t| t.to_string()).collect();
-        ensure!(
-            params == want && results == ["i64"],
-            "{name}: {params:?} -> {results:?}"
-        );
-    }
+    Ok(())
+}
+
+/// Issue 12 asks for at most 1,024 bytes; the floor reached with the macro's checks is above it
+/// (docs/abi.md says why). This keeps the artifact from growing past where it is.
+const SIZE_BUDGET: usize = 1_700;
+
+#[test]
+fn the_artifact_stays_within_its_size_budget() -> Result<()> {
+    let bytes = std::fs::read(support::artifact_path("twosum"))?.len();
+    ensure!(
+        bytes <= SIZE_BUDGET,
+        "twosum.wasm is {bytes} bytes, over its budget of {SIZE_BUDGET}"
+    );
     Ok(())
 }
 
@@ -179,15 +259,21 @@ fn the_seed_never_changes_the_answer() -> Result<()> {
     let target = (7 << 40) + (1999 << 40);
     let want = reference(&nums, target);
     ensure!(want != NO_PAIR);
-    let bytes = Width::I64.encode(&nums);
-    let ptr = guest.alloc(u32::try_from(bytes.len())?)?;
-    guest.write(ptr, &bytes)?;
+    let scratch = Scratch::new(&mut guest, nums.len() as u32)?;
+    let ptr = guest.alloc_bytes(&Width::I64.encode(&nums))?;
     for seed in [0, 1, u64::MAX, 1 << 63, 0x9E37_79B9_7F4A_7C15] {
-        let got = call_seeded(&mut guest, Width::I64, ptr, nums.len() as u32, target, seed)?;
+        let got = call_with(
+            &mut guest,
+            Width::I64,
+            (ptr, nums.len() as u32),
+            scratch,
+            target,
+            seed,
+        )?;
         ensure_eq!(
             got,
-            want,
-            "seed {seed:#x}: {got:#x}, the reference says {want:#x}"
+            Ok(want),
+            "seed {seed:#x}: {got:x?}, the reference says {want:#x}"
         );
     }
     Ok(())
@@ -215,10 +301,10 @@ fn classic_cases() -> Result<()> {
 fn empty_input_may_be_null() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
     for width in Width::BOTH {
-        ensure_eq!(call(&mut guest, width, 0, 0, 5)?, NO_PAIR);
+        ensure_eq!(call(&mut guest, width, 0, 0, 5)?, Ok(NO_PAIR));
         ensure_eq!(
             call(&mut guest, width, 0, 1, 5)?,
-            BAD_ARGUMENTS,
+            Err(REJECTED_NUMS),
             "null with a length"
         );
     }
@@ -294,56 +380,48 @@ fn a_million_elements() -> Result<()> {
 }
 
 #[test]
-fn bad_arguments() -> Result<()> {
+fn bad_numbers_are_refused() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
     for width in Width::BOTH {
         let size = width.size();
+        let scratch = Scratch::new(&mut guest, 64)?;
+        // Last, so that the cursor ends right after them.
         let ptr = guest.alloc_bytes(&width.encode(&[1, 2, 3, 4]))?;
-        ensure_eq!(
-            call(&mut guest, width, ptr, 4, 3)?,
-            1,
-            "the well-formed call works"
-        );
+        let end = u32::try_from(guest.memory_size())?;
+        let mut call = |nums, len| call_with(&mut guest, width, (nums, len), scratch, 3, 0);
+        ensure_eq!(call(ptr, 4)?, Ok(1), "the well-formed call works");
         for misaligned in [ptr + 1, ptr + 2, ptr + size / 2 + 1] {
             ensure_eq!(
-                call(&mut guest, width, misaligned, 2, 3)?,
-                BAD_ARGUMENTS,
+                call(misaligned, 2)?,
+                Err(REJECTED_NUMS),
                 "misaligned {misaligned:#x}"
             );
         }
         if width == Width::I64 {
             ensure_eq!(
-                call(&mut guest, width, ptr + 4, 2, 3)?,
-                BAD_ARGUMENTS,
+                call(ptr + 4, 2)?,
+                Err(REJECTED_NUMS),
                 "int64s need 8-byte alignment"
             );
         }
-        let end = u32::try_from(guest.memory_size())?;
         ensure_eq!(
-            call(&mut guest, width, end - size, 1, 0)?,
-            NO_PAIR,
-            "the last element of memory"
+            call(ptr, 5)?,
+            Err(REJECTED_NUMS),
+            "one past what the arena lent"
         );
+        ensure_eq!(call(end, 1)?, Err(REJECTED_NUMS), "past memory");
         ensure_eq!(
-            call(&mut guest, width, end - size, 2, 0)?,
-            BAD_ARGUMENTS,
-            "one past memory"
-        );
-        ensure_eq!(call(&mut guest, width, end, 1, 0)?, BAD_ARGUMENTS);
-        ensure_eq!(
-            call(&mut guest, width, ptr, u32::MAX / size + 1, 0)?,
-            BAD_ARGUMENTS,
+            call(ptr, u32::MAX / size + 1)?,
+            Err(REJECTED_NUMS),
             "len * size overflows"
         );
         ensure_eq!(
-            call(&mut guest, width, 0xFFFF_FFF0, 0x1000_0000, 0)?,
-            BAD_ARGUMENTS,
+            call(0xFFFF_FFF0, 0x1000_0000)?,
+            Err(REJECTED_NUMS),
             "ptr + bytes overflows"
         );
-        ensure_eq!(
-            call(&mut guest, width, !(size - 1), u32::MAX, 0)?,
-            BAD_ARGUMENTS
-        );
+        ensure_eq!(call(!(size - 1), u32::MAX)?, Err(REJECTED_NUMS));
+        ensure_eq!(call(8, 2)?, Err(REJECTED_NUMS), "the guest's stack");
         guest.reset()?;
     }
     Ok(())
@@ -353,10 +431,14 @@ fn bad_arguments() -> Result<()> {
 fn numbers_in_memory_the_arena_has_not_handed_out_are_refused() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
     for width in Width::BOTH {
-        // bump_alloc(0) takes no room: the hash table would start right where these numbers are.
+        let scratch = Scratch::new(&mut guest, 8)?;
+        // bump_alloc(0) takes no room: these numbers sit past what the arena lent.
         let free = guest.alloc(0)?;
         guest.write(free, &width.encode(&[1, 2, 3]))?;
-        ensure_eq!(call(&mut guest, width, free, 3, 5)?, BAD_ARGUMENTS);
+        ensure_eq!(
+            call_with(&mut guest, width, (free, 3), scratch, 5, 0)?,
+            Err(REJECTED_NUMS)
+        );
         guest.write(free, &[0; 24])?;
         guest.reset()?;
     }
@@ -364,27 +446,176 @@ fn numbers_in_memory_the_arena_has_not_handed_out_are_refused() -> Result<()> {
 }
 
 #[test]
-fn a_capped_memory_without_room_for_the_table_is_out_of_memory() -> Result<()> {
-    let module = support::artifact("twosum")?;
-    let initial = Guest::from_module(&module, None)?.memory_size();
-    let cap = initial + 8 * PAGE;
-    let mut guest = Guest::from_module(&module, Some(cap as usize))?;
+fn bad_tables_starts_records_and_flags_are_refused() -> Result<()> {
+    let mut guest = Guest::new("twosum")?;
+    let nums = [1, 2, 3, 4];
     for width in Width::BOTH {
-        // The numbers fit, the table (a power of two >= 2n slots of 4 bytes) doesn't.
-        let len = (6 * PAGE / u64::from(width.size())) as usize;
-        let nums: Vec<i64> = (0..len as i64).collect();
+        let scratch = Scratch::new(&mut guest, 4)?;
         let ptr = guest.alloc_bytes(&width.encode(&nums))?;
-        ensure_eq!(call(&mut guest, width, ptr, len as u32, -5)?, OUT_OF_MEMORY);
-        ensure!(guest.memory_size() <= cap);
+        let numbers = (ptr, 4, 0);
+        let mut status = |numbers, scratch, scan| -> Result<i32> {
+            Ok(raw(&mut guest, width, numbers, scratch, 7, 0, scan)?.0)
+        };
+        ensure_eq!(status(numbers, scratch, 0)?, 0);
+        let with = |table, slots, out| Scratch { table, slots, out };
+        let (table, out) = (scratch.table, scratch.out);
+        for (slots, why) in [
+            (4, "no slot left vacant"),
+            (6, "not a power of two"),
+            (1, "one slot"),
+        ] {
+            ensure_eq!(
+                status(numbers, with(table, slots, out), 0)?,
+                BAD_TABLE,
+                "{why}"
+            );
+        }
+        ensure_eq!(
+            status((ptr, 4, 5), scratch, 0)?,
+            BAD_START,
+            "from past the numbers"
+        );
+        ensure_eq!(
+            status((ptr, 4, 4), scratch, 0)?,
+            0,
+            "from at the end: nothing to search"
+        );
+        ensure_eq!(
+            status(numbers, with(ptr, 8, out), 0)?,
+            REJECTED_TABLE,
+            "a table over the numbers"
+        );
+        ensure_eq!(
+            status(numbers, with(out, 4, out), 0)?,
+            REJECTED_TABLE,
+            "a table over the record"
+        );
+        ensure_eq!(
+            status(numbers, with(table, 1 << 20, out), 0)?,
+            REJECTED_TABLE,
+            "past what the arena lent"
+        );
+        for bad in [out + 4, 8, 0] {
+            ensure_eq!(
+                status(numbers, with(table, 8, bad), 0)?,
+                BAD_OUT,
+                "record at {bad:#x}"
+            );
+        }
+        // The record is checked first, and the numbers may not overlap what the guest writes.
+        ensure_eq!(
+            status(numbers, with(table, 8, ptr), 0)?,
+            REJECTED_NUMS,
+            "a record over the numbers"
+        );
+        ensure_eq!(
+            status(numbers, scratch, 2)?,
+            REJECTED_SCAN,
+            "scan is a bool"
+        );
         guest.reset()?;
-        // The arena is intact: a small search still works, and the scope was closed.
-        check(&mut guest, width, &[1, 2, 3], 5)?;
+    }
+    Ok(())
+}
+
+/// `nums` fed in chunks of `chunk`, as `wasmext.twosum` feeds a list: the pair the last call
+/// had (encoded as [`reference`] encodes it), and which chunks held a 0 or 1.
+fn feed(
+    guest: &mut Guest,
+    width: Width,
+    nums: &[i64],
+    target: i64,
+    chunk: usize,
+    scribble: bool,
+) -> Result<(i64, Vec<bool>)> {
+    let scratch = Scratch::new(guest, nums.len() as u32)?;
+    // Dirty, as a table from an earlier search would be: the first call clears it.
+    guest.write(scratch.table, &vec![0xA5; scratch.slots as usize * 4])?;
+    let ptr = guest.alloc_bytes(&width.encode(nums))?;
+    let (mut pair, mut flags) = (NO_PAIR, Vec::new());
+    let mut from = 0;
+    while from < nums.len() {
+        let end = (from + chunk).min(nums.len());
+        // Once the pair is known, an empty table: the rest is only scanned.
+        let table = if pair == NO_PAIR {
+            scratch
+        } else {
+            Scratch {
+                table: 0,
+                slots: 0,
+                ..scratch
+            }
+        };
+        let numbers = (ptr, end as u32, from as u32);
+        let (status, bits) = raw(guest, width, numbers, table, target, 7, 1)?;
+        ensure_eq!(status, 0, "chunk {from}..{end}");
+        if pair == NO_PAIR {
+            pair = decode(bits);
+        }
+        flags.push(bits & ZERO_OR_ONE != 0);
+        if scribble {
+            guest.write(scratch.table, &vec![0xFF; scratch.slots as usize * 4])?;
+        }
+        from = end;
+    }
+    guest.reset()?;
+    Ok((pair, flags))
+}
+
+#[test]
+fn a_search_fed_in_chunks_finds_what_the_whole_search_finds() -> Result<()> {
+    let mut guest = Guest::new("twosum")?;
+    let nums: Vec<i64> = (0..3000).map(|k| (k * 7919) % 3001 - 1500).collect();
+    for width in Width::BOTH {
+        for target in [-3, 0, 1, 17, 2999, 50_000, nums[10] + nums[2999]] {
+            for chunk in [1, 7, 1000, 2999, 3000] {
+                let (pair, _) = feed(&mut guest, width, &nums, target, chunk, false)?;
+                ensure_eq!(
+                    pair,
+                    reference(&nums, target),
+                    "target {target}, chunks of {chunk}"
+                );
+            }
+        }
     }
     Ok(())
 }
 
 #[test]
-fn the_hash_table_is_wiped_before_returning() -> Result<()> {
+fn every_chunk_is_scanned_for_zeros_and_ones_even_after_the_pair() -> Result<()> {
+    let mut guest = Guest::new("twosum")?;
+    let nums = [5, 5, 2, 1, 7, 0, 9, -1, 3, 4];
+    for width in Width::BOTH {
+        let (pair, flags) = feed(&mut guest, width, &nums, 10, 2, false)?;
+        ensure_eq!(pair, 1, "5 + 5");
+        ensure_eq!(flags, [false, true, true, false, false]);
+        // A one-shot search stops at the pair; with the scan it goes on to the end.
+        let scratch = Scratch::new(&mut guest, 10)?;
+        let ptr = guest.alloc_bytes(&width.encode(&nums))?;
+        let numbers = (ptr, nums.len() as u32, 0);
+        let (_, stop) = raw(&mut guest, width, numbers, scratch, 10, 0, 0)?;
+        let (_, scan) = raw(&mut guest, width, numbers, scratch, 10, 0, 1)?;
+        ensure_eq!((decode(stop), stop & ZERO_OR_ONE), (1, 0));
+        ensure_eq!((decode(scan), scan & ZERO_OR_ONE), (1, ZERO_OR_ONE));
+        guest.reset()?;
+    }
+    Ok(())
+}
+
+#[test]
+fn a_table_scribbled_on_between_chunks_never_hangs_or_escapes() -> Result<()> {
+    let mut guest = Guest::new("twosum")?;
+    let nums: Vec<i64> = (0..2000).collect();
+    for width in Width::BOTH {
+        // Every slot taken between calls: answers may be wrong, but every call returns.
+        let (pair, _) = feed(&mut guest, width, &nums, -1, 100, true)?;
+        ensure_eq!(pair, NO_PAIR);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_call_writes_only_its_table_and_record_and_the_reset_wipes_both() -> Result<()> {
     let mut guest = Guest::new("twosum")?;
     let arena_start = guest.alloc(0)? as usize;
     for width in Width::BOTH {
@@ -393,28 +624,35 @@ fn the_hash_table_is_wiped_before_returning() -> Result<()> {
             ((1..2000).collect(), 3997),
             ((1..2000).collect(), -1),
         ] {
-            let bytes = width.encode(&nums);
-            let ptr = guest.alloc_bytes(&bytes)?;
-            let before = guest.memory_bytes()[arena_start..].to_vec();
-            let result = call(&mut guest, width, ptr, nums.len() as u32, target)?;
-            ensure_eq!(result, reference(&nums, target));
-            let after = &guest.memory_bytes()[arena_start..];
-            ensure_eq!(
-                after[..before.len()],
-                before[..],
-                "the guest left bytes behind in the arena"
-            );
+            let scratch = Scratch::new(&mut guest, nums.len() as u32)?;
+            let ptr = guest.alloc_bytes(&width.encode(&nums))?;
+            let before = guest.memory_bytes().to_vec();
+            let got = call_with(
+                &mut guest,
+                width,
+                (ptr, nums.len() as u32),
+                scratch,
+                target,
+                1,
+            )?;
+            ensure_eq!(got, Ok(reference(&nums, target)));
+            let after = guest.memory_bytes();
+            ensure_eq!(after.len(), before.len(), "the guest grew memory");
+            let table = scratch.table as usize..(scratch.table + scratch.slots * 4) as usize;
+            let record = scratch.out as usize..scratch.out as usize + 16;
+            // The arena's part of memory: the guest's own stack and statics are its business.
+            let written: Vec<usize> = (arena_start..before.len())
+                .filter(|&k| before[k] != after[k] && !table.contains(&k) && !record.contains(&k))
+                .collect();
             ensure!(
-                after[before.len()..].iter().all(|&b| b == 0),
-                "the guest left bytes in grown memory"
-            );
-            // The table was rewound: the next allocation comes right after the input.
-            let next = guest.alloc(16)?;
-            ensure_eq!(
-                next as usize,
-                (ptr as usize + bytes.len()).next_multiple_of(16)
+                written.is_empty(),
+                "the guest wrote outside its table and record: {written:?}"
             );
             guest.reset()?;
+            ensure!(
+                guest.memory_bytes()[arena_start..].iter().all(|&b| b == 0),
+                "the reset left bytes behind"
+            );
         }
     }
     Ok(())

@@ -14,7 +14,8 @@ const _: () = {
         __out: u32,
     ) -> i32 {
         ::guest_sdk::abi::status(|| {
-            let mut __args = ::guest_sdk::abi::Args::<_, 2usize>::wasm(__out)?;
+            let mut __args = ::guest_sdk::abi::Args::<_, 2usize>::wasm();
+            __args.record(__out)?;
             let data = __args.slice::<u8>(0u32, data, data_len)?;
             let level = ::guest_sdk::abi::lift::<u8>(1u32, level)?;
             let data = __args.lend(data)?;
@@ -23,6 +24,5 @@ const _: () = {
         })
     }
     #[unsafe(link_section = "wasmext.interface")]
-    #[used]
     static INTERFACE: [u8; 182usize] = *b"{\"name\":\"compress\",\"doc\":\"Deflates `data`.\\n\\nAt \\\"level\\\" 0..=10.\",\"params\":[{\"name\":\"data\",\"type\":\"&[u8]\"},{\"name\":\"level\",\"type\":\"u8\"}],\"result\":\"Vec<u8>\",\"error\":\"DeflateError\"}\n";
 };

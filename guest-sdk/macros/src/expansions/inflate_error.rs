@@ -17,6 +17,5 @@ impl ::guest_sdk::abi::GuestError for InflateError {
 #[cfg(target_arch = "wasm32")]
 const _: () = {
     #[unsafe(link_section = "wasmext.interface")]
-    #[used]
     static INTERFACE: [u8; 166usize] = *b"{\"name\":\"InflateError\",\"doc\":\"Why inflating failed.\",\"variants\":[{\"name\":\"Corrupt\",\"doc\":\"Not a DEFLATE stream.\"},{\"name\":\"TooBig\",\"doc\":\"Longer than `max_size`.\"}]}\n";
 };

@@ -30,7 +30,8 @@ const _: () = {
         __out: u32,
     ) -> i32 {
         ::guest_sdk::abi::status(|| {
-            let mut __args = ::guest_sdk::abi::Args::<_, 5usize>::wasm(__out)?;
+            let mut __args = ::guest_sdk::abi::Args::<_, 5usize>::wasm();
+            __args.record(__out)?;
             let flag = ::guest_sdk::abi::lift::<bool>(0u32, flag)?;
             let small = ::guest_sdk::abi::lift::<i8>(1u32, small)?;
             let wide = ::guest_sdk::abi::lift::<u64>(2u32, wide)?;
@@ -49,6 +50,5 @@ const _: () = {
         })
     }
     #[unsafe(link_section = "wasmext.interface")]
-    #[used]
     static INTERFACE: [u8; 353usize] = *b"{\"name\":\"mix\",\"doc\":\"\",\"params\":[{\"name\":\"flag\",\"type\":\"bool\"},{\"name\":\"small\",\"type\":\"i8\"},{\"name\":\"wide\",\"type\":\"u64\"},{\"name\":\"ratio\",\"type\":\"f32\"},{\"name\":\"precise\",\"type\":\"f64\"},{\"name\":\"words\",\"type\":\"&[u32]\"},{\"name\":\"out\",\"type\":\"&mut [f64]\"},{\"name\":\"key\",\"type\":\"&[u8; 32]\"},{\"name\":\"name\",\"type\":\"&str\"}],\"result\":\"Option<i16>\",\"error\":null}\n";
 };
