@@ -102,6 +102,45 @@ def test_a_timeout_stops_an_endless_loop(fast: bool) -> None:
     _latencies_within_bound(latencies, "timeout")
 
 
+def test_a_call_starved_right_after_it_woke_the_watcher_is_still_stopped() -> None:
+    """A loaded machine can deschedule a caller for several ticks at any point of its call.
+
+    Right after the wake-up is the worst point: had the call not registered by then, the
+    watcher's scan would find nothing and it would sleep with no timeout while the guest spun
+    on (a hang seen once under load). In a child process, since the failure is a hang.
+    """
+    child = _python(
+        f"""
+        import time, wasmtime
+        from wasmext import _interrupts
+        from wasmext.errors import GuestTimeout
+        from wasmext.runtime import Guest
+
+        wake = _interrupts.poke_if_asleep
+        def wake_then_lose_the_cpu():
+            wake()
+            time.sleep(5 * _interrupts.TICK)
+        _interrupts.poke_if_asleep = wake_then_lose_the_cpu
+        wasm = bytes(wasmtime.wat2wasm({RUNAWAY_WAT!r}))
+        for fast in (True, False):
+            guest = Guest(wasm, cache=False, timeout=0.05, fast_calls=fast)
+            for _ in range(3):
+                try:
+                    guest.instance().call("spin")
+                except GuestTimeout:
+                    pass
+        print("stopped", flush=True)
+        """
+    )
+    try:
+        out, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        pytest.fail("the watcher never stopped a call that registered late")
+    assert out.strip() == "stopped", err
+
+
 def test_a_deadline_block_stops_calls_inside_it_only(fast: bool) -> None:
     guest = Guest(RUNAWAY, cache=False, interruptible=True, fast_calls=fast)
     latencies = []

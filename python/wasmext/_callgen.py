@@ -106,8 +106,12 @@ if self._fuel is not None:
 calls = thread_calls.calls
 line = self._line
 if line is not None:
-    calls.limit = limit(core, calls, self.name) if self._watched or calls.deadlines else None
+    deadline = calls.limit = (
+        limit(core, calls, self.name) if self._watched or calls.deadlines else None
+    )
     calls.line = line
+    if deadline is not None:
+        poke()
     if line.busy or line.bumps != core.armed:
         core.armed = line.arm(core.store)
         outlived(calls, core.name, self.name)
@@ -174,6 +178,7 @@ def call_methods(
         "thread_calls": thread_calls,
         "limit": _interrupts.call_limit,
         "outlived": _interrupts.outlived,
+        "poke": _interrupts.poke_if_asleep,
     }
     label = f"<wasmext call ({', '.join(params)}) -> ({', '.join(results)})>"
     exec(compile(source(params, results, guarded), label, "exec"), namespace)

@@ -211,8 +211,10 @@ def _enter(core: Core, function: str) -> _interrupts.Calls:
     if line is None:
         return calls
     watched = calls.deadlines or core.timeout is not None
-    calls.limit = _interrupts.call_limit(core, calls, function) if watched else None
+    limit = calls.limit = _interrupts.call_limit(core, calls, function) if watched else None
     calls.line = line
+    if limit is not None:
+        _interrupts.poke_if_asleep()
     if line.busy or line.bumps != core.armed:
         core.armed = line.arm(core.store)
         _interrupts.outlived(calls, core.name, function)

@@ -202,7 +202,9 @@ def call_limit(core: Any, calls: Calls, function: str) -> float | None:
     """The deadline of a call of ``function`` on ``core`` now; refuses one past it already.
 
     ``core`` is a :class:`~wasmext._core.Core` (its ``timeout`` and ``name``); the limit is
-    the earlier of the thread's innermost :func:`deadline` and the core's own timeout.
+    the earlier of the thread's innermost :func:`deadline` and the core's own timeout. The
+    caller registers the call (``calls.limit``, then ``calls.line``) and only then calls
+    :func:`poke_if_asleep`.
     """
     scopes = calls.deadlines
     limit = scopes[-1] if scopes else None
@@ -212,8 +214,6 @@ def call_limit(core: Any, calls: Calls, function: str) -> float | None:
         own = time.monotonic() + core.timeout
         if limit is None or own < limit:
             limit = own
-    if limit is not None:
-        poke_if_asleep()
     return limit
 
 
@@ -341,7 +341,12 @@ def _install(watcher: _Watcher) -> None:
 
 
 def poke_if_asleep() -> None:
-    """A call with a deadline starts: keep the watcher ticking, or wake it if it sleeps."""
+    """A call with a deadline starts: keep the watcher ticking, or wake it if it sleeps.
+
+    Only once the call is registered (its ``limit`` and ``line`` set): the scan this asks for
+    must find it. Poked earlier, a watcher could scan before the registration, find nothing,
+    and go to sleep without a timeout while the call ran on past its deadline.
+    """
     watcher = _watcher
     if watcher is not None:
         watcher.seen = True
