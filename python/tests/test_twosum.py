@@ -445,6 +445,23 @@ def test_a_dropped_solver_hands_its_wiped_instance_to_the_next(solver: TwoSum) -
     assert second.twosum([1, 2, 3], 4) == (0, 2)
 
 
+def test_a_reset_through_the_instance_makes_the_solvers_areas_stale(solver: TwoSum) -> None:
+    # The arena no longer lends the solver's areas after a reset behind its back, and a guest
+    # refuses pointers into memory it did not lend: the solver must take its areas afresh.
+    guest = solver._guest
+    first = TwoSum(guest, python_cutoff=0)
+    assert first.twosum([5, 6, 7], 13) == (1, 2)
+    first.instance.reset()
+    assert first.twosum([1, 2, 3], 4) == (0, 2)
+    assert first.twosum(array.array("i", [4, 0, 4]), 8) == (0, 2)
+    instance = first.instance
+    instance.reset()
+    del first
+    second = TwoSum(guest, python_cutoff=0)
+    assert second.instance is instance
+    assert second.twosum([8, 1, 9], 17) == (0, 2)
+
+
 def test_recycling_keeps_few_instances_and_never_a_poisoned_one(make_guest: GuestFactory) -> None:
     guest = make_guest(module(ARENA, TWOSUM, '(func (export "boom") unreachable)'))
     solvers = [TwoSum(guest, python_cutoff=0) for _ in range(5)]

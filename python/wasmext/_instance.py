@@ -153,6 +153,16 @@ class Instance:
             core.refresh_memory()
             return core.size
 
+    @property
+    def resets(self) -> int:
+        """How many arena resets the runtime has started on this instance (package-internal).
+
+        Counted before each reset reaches the guest: memory the arena handed out at another
+        count may have been wiped and handed out again, so a layer that keeps an arena block
+        across calls (two-sum's input area, the staging block) checks the count it got it at.
+        """
+        return self._core.resets
+
     # ----------------------------------------------------------------- functions
 
     def function(self, name: str) -> Function:

@@ -73,11 +73,11 @@ PYTHON_CUTOFF = 64
 # reference cycle handed back an instance whose wasmtime store the same collection then
 # deleted, and the next solver crashed the process in it.
 _IDLE_PER_GUEST = 2
-_idle: weakref.WeakKeyDictionary[Guest, collections.deque[Instance]] = weakref.WeakKeyDictionary()
+_idle: weakref.WeakKeyDictionary[Guest, collections.deque[_Lease]] = weakref.WeakKeyDictionary()
 _idle_lock = _forksafe.lock(_forksafe.IDLE)
 
 
-def _idle_for(guest: Guest) -> collections.deque[Instance]:
+def _idle_for(guest: Guest) -> collections.deque[_Lease]:
     with _idle_lock:
         idle = _idle.get(guest)
         if idle is None:
@@ -85,28 +85,24 @@ def _idle_for(guest: Guest) -> collections.deque[Instance]:
         return idle
 
 
-def _take_idle(idle: collections.deque[Instance]) -> Instance | None:
+def _take_idle(idle: collections.deque[_Lease]) -> _Lease | None:
     while True:
         try:
-            instance = idle.pop()
+            lease = idle.pop()
         except IndexError:
             return None
         # Memory never shrinks: an instance grown big (through `TwoSum.instance`, since
         # `_solve` lets go of the ones it grows) goes, rather than serve again. (A poisoned
         # one is never queued.)
-        if instance.memory_size > RETAINED_MEMORY:
+        if lease.instance.poisoned or lease.instance.memory_size > RETAINED_MEMORY:
             continue
-        try:
-            instance.reset()  # the new owner finds the arena wiped and rewound
-        except WasmextError:
-            continue
-        return instance
+        return lease
 
 
-def _park(idle: collections.deque[Instance], instance: Instance) -> None:
-    """Leave a dropped solver's instance for the next solver, which wipes it."""
-    if not instance.poisoned:  # an attribute read, no lock
-        idle.append(instance)
+def _park(idle: collections.deque[_Lease], lease: _Lease) -> None:
+    """Leave a dropped solver's instance, with its areas, to the next solver."""
+    if not lease.instance.poisoned:  # an attribute read, no lock
+        idle.append(lease)
 
 
 def _reference(values: list[int], target: int) -> tuple[int, int] | None:
@@ -130,8 +126,8 @@ def _check_target(target: object) -> int:
 class TwoSum:
     """A two-sum solver that owns its guest instance.
 
-    Creating one is cheap: the module is compiled once per process, and the instance
-    of a dropped solver (wiped) serves the next one, so even ``TwoSum()`` per call
+    Creating one is cheap: the module is compiled once per process, and the instance of a
+    dropped solver, with its areas, serves the next one, so even ``TwoSum()`` per call
     costs about what sharing one does.  It keeps its input area, hash table and result
     record in linear memory between calls, so a call on a buffer is one copy, one guest call
     and an 8-byte read.  Safe to share between threads (calls are serialised); for
@@ -159,17 +155,34 @@ class TwoSum:
         # advance to collide in it (which would make the linear search quadratic).
         self._seeds = random.Random(os.urandom(16))
         self._idle = _idle_for(self._guest)
-        self._attach(_take_idle(self._idle) or self._guest.new_instance())
+        idle = _take_idle(self._idle)
+        if idle is None:
+            self._attach(self._guest.new_instance())
+        else:
+            self._attach(idle.instance, idle)
 
-    def _attach(self, instance: Instance) -> _Lease:
-        """Make ``instance`` this solver's, in one assignment (see :class:`_Lease`)."""
+    def _attach(self, instance: Instance, areas: _Lease | None = None) -> _Lease:
+        """Make ``instance`` this solver's, in one assignment (see :class:`_Lease`).
+
+        ``areas`` is a dropped solver's lease of the same instance: its input area, table and
+        record serve on (unless a reset made them stale, see :meth:`_reserve`). The last
+        solver's input is wiped; its table (indices, not numbers) is not: the next search
+        clears it anyway, and a reset would clear 4 MB for 500,000 numbers twice over.
+        """
         functions = {width: instance.function(name) for width, name in _GUEST_FUNCTION.items()}
+        lease = _Lease(instance, functions)
+        if areas is not None and areas.resets == instance.resets:
+            # Still lent (no reset since): wipe the last solver's input, keep the rest.
+            if areas.written:
+                instance.write(areas.input, bytes(areas.written))
+            lease.take_areas(areas)
         # When this solver dies, the next solver of the same guest gets the instance.
-        handover = weakref.finalize(self, _park, self._idle, instance)
+        handover = weakref.finalize(self, _park, self._idle, lease)
         handover.atexit = False
+        lease.handover = handover
         previous: _Lease | None = getattr(self, "_lease", None)
-        lease = self._lease = _Lease(instance, functions, handover)
-        if previous is not None:
+        self._lease = lease
+        if previous is not None and previous.handover is not None:
             previous.handover.detach()  # that instance is poisoned or retired: nobody gets it
         return lease
 
@@ -322,15 +335,20 @@ class TwoSum:
         area is big enough; the table sits above them, regrown alone when it is too small.
         """
         instance = lease.instance
-        if input_size > lease.capacity:
+        if input_size > lease.capacity or lease.resets != instance.resets:
             # Capacities drop to 0 first: an exception between these lines leaves no area
-            # trusted.
-            lease.capacity = lease.table_capacity = 0
+            # trusted. (A reset since the areas were handed out, through `TwoSum.instance`,
+            # may have let the arena hand them out again: they are stale too.)
+            lease.capacity = lease.table_capacity = lease.written = 0
             instance.reset()
+            lease.resets = instance.resets
             input_size = max(input_size, 64)
             lease.input = instance.alloc(input_size)
             lease.record = instance.alloc(16)
             lease.capacity = input_size
+        # Before anything is written: what the next owner of the areas must wipe.
+        if input_size > lease.written:
+            lease.written = input_size
         if table_size > lease.table_capacity:
             # An outgrown table stays behind until the input area is regrown; tables at least
             # double each time, so that is less than one more.
@@ -370,7 +388,7 @@ def _new_solver(cls: type[TwoSum], guest: Guest, python_cutoff: int) -> TwoSum:
 
 
 class _Lease:
-    """A solver's instance with its prepared functions and input area.
+    """A solver's instance with its prepared functions and areas.
 
     Replaced whole (one attribute store), so an exception anywhere never leaves a solver
     writing to one instance and calling another.
@@ -383,19 +401,17 @@ class _Lease:
         "input",
         "instance",
         "record",
+        "resets",
         "table",
         "table_capacity",
+        "written",
     )
 
-    def __init__(
-        self,
-        instance: Instance,
-        functions: dict[int, Function],
-        handover: weakref.finalize[[collections.deque[Instance], Instance], TwoSum],
-    ) -> None:
+    def __init__(self, instance: Instance, functions: dict[int, Function]) -> None:
         self.instance = instance
         self.functions = functions
-        self.handover = handover
+        #: Hands the lease to the next solver when the owner dies (set right after creation).
+        self.handover: weakref.finalize[[collections.deque[_Lease], _Lease], TwoSum] | None = None
         #: Guest address and size of the input area (0: none yet), and of the 16-byte result
         #: record allocated with it.
         self.input = 0
@@ -404,6 +420,16 @@ class _Lease:
         #: Guest address and size of the hash table (0: none yet).
         self.table = 0
         self.table_capacity = 0
+        #: The instance's reset count when the areas were handed out (see Instance.resets).
+        self.resets = -1
+        #: How many bytes of the input area calls may have written.
+        self.written = 0
+
+    def take_areas(self, other: _Lease) -> None:
+        """Take over the areas of ``other``, a lease of the same instance."""
+        self.input, self.capacity, self.record = other.input, other.capacity, other.record
+        self.table, self.table_capacity = other.table, other.table_capacity
+        self.resets = other.resets
 
 
 def _elements(packed: Packed) -> list[int]:
