@@ -125,15 +125,19 @@ impl Lack {
     }
 
     /// `program` (`clang`, `llvm-ar` or `wasm-ld`) of one LLVM.
+    ///
+    /// On apt, any of the three brings all of Debian's LLVM 19: the lack may have been counted
+    /// against another LLVM (an unsuffixed LLVM 14 with its own llvm-ar), and the `-19` tools
+    /// are only used as a set.
     fn llvm(what: String, program: &str) -> Self {
-        let (apt, brew, dnf): (&'static [&'static str], _, _) = match program {
-            "clang" => (&["clang-19"], LLVM_FORMULA, "clang"),
-            "llvm-ar" => (&["llvm-19"], LLVM_FORMULA, "llvm"),
-            _ => (&["lld-19"], "brew install lld", "lld"),
+        let (brew, dnf) = match program {
+            "clang" => (LLVM_FORMULA, "clang"),
+            "llvm-ar" => (LLVM_FORMULA, "llvm"),
+            _ => ("brew install lld", "lld"),
         };
         Lack {
             what,
-            apt,
+            apt: &["clang-19", "llvm-19", "lld-19"],
             brew: brew.to_owned(),
             dnf: format!("sudo dnf install {dnf}"),
         }
@@ -484,7 +488,9 @@ mod tests {
         assert!(missing
             .report(Platform::Dnf)
             .contains("`wasm-ld`: sudo dnf install lld\n"));
-        assert_eq!(missing.apt_packages(), ["lld-19"]);
+        // Only wasm-ld lacks, but Debian's LLVM 19 comes whole: LLVM 14's llvm-ar can't index
+        // LLVM 19's objects (on a fresh Debian, the only llvm-ar was LLVM 14's).
+        assert_eq!(missing.apt_packages(), ["clang-19", "llvm-19", "lld-19"]);
 
         // Apple's clang, no llvm-ar or wasm-ld, an old binaryen, rustup without the target.
         let missing = apple.missing();
