@@ -8,6 +8,7 @@ entry point the package's own layers use.
 from __future__ import annotations
 
 import re
+import traceback
 
 import pytest
 from conftest import ARENA, module
@@ -106,3 +107,30 @@ def test_the_documented_method_is_the_generated_one() -> None:
     documented = "\n".join(line[4:] for line in shown.group(1).splitlines())
     generated = wasmext._callgen.source(("i32", "i64"), ("i32",), guarded=False)
     assert generated.startswith(documented + "\n"), f"{documented}\n---\n{generated}"
+
+
+def test_each_method_is_compiled_when_first_looked_up() -> None:
+    """A signature no other test uses: its class starts with neither method compiled."""
+    guest = Guest(module(ARENA, '(func (export "f") (param i64 i64 i64) (result i32) i32.const 7)'))
+    function = guest.new_instance().function("f")
+    methods = type(function).__dict__
+    assert not callable(methods["__call__"])
+    assert not callable(methods["_call_trusted"])
+    with function._core.lock:
+        assert function._call_trusted([1, 2, 3]) == 7
+    assert callable(type(function).__dict__["_call_trusted"])
+    assert not callable(type(function).__dict__["__call__"]), "__call__ compiled unasked"
+    assert function(1, 2, 3) == 7
+    assert callable(type(function).__dict__["__call__"])
+
+
+def test_tracebacks_show_the_generated_lines() -> None:
+    function = Guest(module(ARENA, SHAPES)).new_instance().function("one32")
+    try:
+        function("x")  # type: ignore[arg-type]
+    except InvalidType as error:
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    else:
+        raise AssertionError("a str argument was accepted")
+    assert "<__call__ (i32) -> (i32)>" in text, text
+    assert "a0 = self._argument(0, a0)" in text, text

@@ -36,8 +36,14 @@ the call method reads::
 ``_call_trusted(args)``, for the package's own layers (lock held, arguments known good), is
 the part from ``if core.poisoned`` on, after ``a0, a1 = args``. An interruptible or budgeted
 instance's methods add the steps of :mod:`wasmext._interrupts` around the call
-(:func:`call_method`'s ``guarded``). Everything else a call needs lives on the object, in
+(:func:`call_methods`'s ``guarded``). Everything else a call needs lives on the object, in
 slots the constructor fills: the generated code holds no state of its own.
+
+Each method is compiled when first looked up (:class:`_Compiled`), not with its class: a
+process whose first call goes through the package's own layers compiles only the
+``_call_trusted`` of the signatures it uses, which is most of what writing them costs on the
+way to that first call. For the same reason the source lines reach :mod:`linecache` through a
+loader only when a traceback asks for them: importing it costs about a millisecond.
 
 Each 16-byte ``wasmtime_val_raw_t`` slot is written as an int64 at its start (``slots`` views
 them as int64s: slot ``k`` is item ``2 * k``): an i32 parameter reads the low half, which is
@@ -49,8 +55,8 @@ int32 or an int64.
 from __future__ import annotations
 
 import functools
-import linecache
 import os
+from types import MethodType
 from typing import Any, Callable
 
 from . import _interrupts
@@ -146,35 +152,66 @@ def _store(index: int, kind: str) -> str:
     return f"slots[{2 * index}] = {a}\n"
 
 
-def source(params: tuple[str, ...], results: tuple[str, ...], guarded: bool) -> str:
-    """The source of ``__call__`` and ``_call_trusted`` for one signature."""
+#: The methods written for each signature, in the order :func:`source` gives them.
+METHODS = ("__call__", "_call_trusted")
+
+
+def method_source(
+    params: tuple[str, ...], results: tuple[str, ...], guarded: bool, method: str
+) -> str:
+    """The source of one of :data:`METHODS` for one signature."""
     names = [f"a{index}" for index in range(len(params))]
     stores = "slots = self._slots\n" if params else ""
     stores += "".join(_store(index, kind) for index, kind in enumerate(params))
     result = "return self._result[0]" if results else "return None"
     body = (_GUARDED if guarded else _PLAIN).format(stores=stores, result=result)
+    if method == "_call_trusted":
+        targets = ", ".join(names) if len(names) > 1 else f"({names[0]},)" if names else ""
+        unpack = f"    {targets} = args\n" if names else ""
+        return "def _call_trusted(self, args):\n" + unpack + _TRUSTED.format(body=_indent(body, 4))
     checks = "".join(
         _CHECK.format(a=a, index=index, low=_RANGES[kind][0], high=_RANGES[kind][1])
         for index, (a, kind) in enumerate(zip(names, params))
     )
     defaults = "".join(f"{a}=MISSING, " for a in names)
-    targets = ", ".join(names) if len(names) > 1 else f"({names[0]},)" if names else ""
-    unpack = f"    {targets} = args\n" if names else ""
-    return (
-        f"def __call__(self, {defaults}/, *extra):\n"
-        + _ENTER.format(count=len(names), checks=checks, body=_indent(body, 8))
-        + "\n\ndef _call_trusted(self, args):\n"
-        + unpack
-        + _TRUSTED.format(body=_indent(body, 4))
+    return f"def __call__(self, {defaults}/, *extra):\n" + _ENTER.format(
+        count=len(names), checks=checks, body=_indent(body, 8)
     )
 
 
+def source(params: tuple[str, ...], results: tuple[str, ...], guarded: bool) -> str:
+    """The source of every method of :data:`METHODS` for one signature."""
+    return "\n\n".join(method_source(params, results, guarded, m) for m in METHODS)
+
+
+class _Lines:
+    """The loader :func:`linecache.lazycache` looks for: a generated method's source lines."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def get_source(self, name: str) -> str:
+        """The source, whatever the name (one loader per compiled method)."""
+        return self.text
+
+
 @functools.cache
-def call_methods(
-    params: tuple[str, ...], results: tuple[str, ...], guarded: bool
-) -> dict[str, Callable[..., Any]]:
-    """``__call__`` and ``_call_trusted`` for one signature, compiled once per process."""
+def compiled(
+    params: tuple[str, ...], results: tuple[str, ...], guarded: bool, method: str
+) -> Callable[..., Any]:
+    """One of :data:`METHODS` for one signature, compiled once per process."""
+    text = method_source(params, results, guarded, method)
+    # A file name inside the package: tracebacks show the generated lines (through the
+    # loader), and tools that tell the runtime's frames by their file (the fault injector of
+    # the tests) see these as the runtime's.
+    kind = "guarded " if guarded else ""
+    signature = f"({', '.join(params)}) -> ({', '.join(results)})"
+    filename = os.path.join(os.path.dirname(__file__), f"<{kind}{method} {signature}>")
     namespace: dict[str, Any] = {
+        "__name__": __name__,
+        "__loader__": _Lines(text),
         "MISSING": MISSING,
         "thread_stack": thread_stack,
         "thread_calls": thread_calls,
@@ -182,13 +219,36 @@ def call_methods(
         "outlived": _interrupts.outlived,
         "poke": _interrupts.poke_if_asleep,
     }
-    text = source(params, results, guarded)
-    # A name inside the package, with the source in linecache: tracebacks show the generated
-    # lines, and tools that tell the runtime's frames by their file (the fault injector of
-    # the tests) see these as the runtime's.
-    kind = "guarded " if guarded else ""
-    signature = f"({', '.join(params)}) -> ({', '.join(results)})"
-    filename = os.path.join(os.path.dirname(__file__), f"<{kind}call {signature}>")
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     exec(compile(text, filename, "exec"), namespace)
-    return {"__call__": namespace["__call__"], "_call_trusted": namespace["_call_trusted"]}
+    function: Callable[..., Any] = namespace[method]
+    return function
+
+
+class _Compiled:
+    """A generated method in its class's dict until first looked up, then the method itself.
+
+    Interrupted anywhere (a signal handler's exception), it leaves the class as it was or
+    with the compiled method in place: either serves the next lookup.
+    """
+
+    __slots__ = ("key", "method", "owner")
+
+    def __init__(self, params: tuple[str, ...], results: tuple[str, ...], guarded: bool) -> None:
+        self.key = (params, results, guarded)
+        self.method = ""
+        self.owner: type | None = None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner, self.method = owner, name
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        function = compiled(*self.key, self.method)
+        setattr(self.owner, self.method, function)
+        return function if instance is None else MethodType(function, instance)
+
+
+def call_methods(
+    params: tuple[str, ...], results: tuple[str, ...], guarded: bool
+) -> dict[str, Any]:
+    """The class attributes of :data:`METHODS` for one signature, each compiled on first use."""
+    return {method: _Compiled(params, results, guarded) for method in METHODS}
