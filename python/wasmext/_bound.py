@@ -10,7 +10,8 @@ reset, and nothing else: see ``docs/abi.md``), makes the call, reads the result 
 ``&mut`` slices back into the caller's buffers. Where depends on the result:
 
 * not a vector: in the instance's staging block (``_staging.py``), kept across calls; the
-  host zeroes what it wrote, and the call is one guest call;
+  host zeroes what it wrote, and the call is one guest call, written out for the function's
+  parameters by ``_boundgen.py`` (its uncommon cases come back to ``dispatch`` here);
 * a vector, which the guest copies into the arena: in an arena block of its own, and the
   arena is reset (``bump_reset`` zeroes all of it) in ``finally``.
 """
@@ -19,12 +20,14 @@ from __future__ import annotations
 
 import array
 import ctypes
+import functools
 import struct
 import sys
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Protocol, SupportsIndex
 
+from . import _boundgen
 from ._core import RETAINED_MEMORY
 from ._interface import (
     ELEMENTS,
@@ -620,96 +623,95 @@ class Bound:
                 if scrubs:
                     _scrub(buffers)
 
-        single = converters[0] if arity == 1 else None
         # A number's reader is one C call: no Python frame for it.
         plain = _plain_reader(spec.result)
 
-        def call_staged(*args: object, **kwargs: object) -> Any:
-            # One frame from the arguments to the result: each call of a Python function
-            # costs a few percent of the whole.
-            if kwargs or len(args) != arity:
-                args = _arrange(spec.python_name, names, args, kwargs)
-            lowered: list[int] = []
-            buffers: Buffers = []
-            if single is not None:
-                size = single(args[0], lowered, buffers, _RECORD)
-            else:
-                size = _RECORD
-                for convert, value in zip(converters, args):
-                    size = convert(value, lowered, buffers, size)
-            try:
-                session: _Session | None = local.get("session")
-                # _session()'s test of a kept session, inline.
-                if (
-                    session is None
-                    or session.core.poisoned is not None
-                    or session.core.size > RETAINED_MEMORY
-                    or session.lock._is_owned()  # type: ignore[attr-defined]
-                    or size > LARGEST
-                ):
-                    session = session_now()
-                    if size > LARGEST:
-                        return in_arena(session, lowered, buffers, size)
-                staging = session.staging
-                core = session.core
-                # Lay out in the staging block, call, read, copy back and wipe: one guest call.
-                with session.lock:
+        def dispatch(lowered: list[int], buffers: Buffers, size: int) -> Any:
+            """The staged call of arguments converted already, whatever the session."""
+            session = session_now()
+            if size > LARGEST:
+                return in_arena(session, lowered, buffers, size)
+            staging = session.staging
+            core = session.core
+            # Lay out in the staging block, call, read, copy back and wipe: one guest call.
+            with session.lock:
+                try:
                     try:
-                        try:
-                            block = staging.block
-                            if block[0] != core.resets or block[2] < size or staging.dirty:
-                                block = staging.take(size)
-                            # Before the first write: whatever happens next, the wipe covers it.
-                            staging.dirty = size
-                            base = block[1]
-                            view = block[3]
-                            for slot, offset, data, _ in buffers:
-                                view[offset : offset + len(data)] = data
-                                lowered[slot] = base + offset
-                            lowered.append(base)
-                            status = session.calls[index](lowered)
-                            if status:
-                                if not session.arenas:
-                                    # Errors are rare: a reset then also clears whatever a
-                                    # guest that broke the rules (docs/abi.md) left behind.
-                                    session.reset(())
-                                raise failure(status)
-                            if copies:
-                                for _, offset, data, target in buffers:
-                                    if target is not None:
-                                        target[:] = view[offset : offset + len(data)]
-                            if plain is not None:
-                                result = plain(view)[0]
-                            else:
-                                result = None if read is None else read(view, 0, None)
-                            if block[0] != core.resets:
-                                # A reset struck since the block was checked (a signal
-                                # handler's, on this thread): the guest may have read wiped
-                                # inputs, or we a wiped record.
-                                raise GuestError(
-                                    f"{guest_name}: {spec.python_name}(): the arena was reset "
-                                    "during the call (by a signal handler or __del__ on this "
-                                    "thread), so its inputs were lost; call it again"
-                                )
-                            return result
-                        finally:
-                            # Staging.wipe() inline for the common case. Our own bytes, even
-                            # if a reset struck meanwhile: the arena's free memory must read
-                            # as zeros again.
-                            dirty = staging.dirty
-                            if dirty <= PAGE:
-                                staging.block[3][:dirty] = ZEROS[:dirty]
-                                staging.dirty = 0
-                            else:
-                                staging.wipe(own=True)
+                        block = staging.block
+                        if block[0] != core.resets or block[2] < size or staging.dirty:
+                            block = staging.take(size)
+                        # Before the first write: whatever happens next, the wipe covers it.
+                        staging.dirty = size
+                        base = block[1]
+                        view = block[3]
+                        for slot, offset, data, _ in buffers:
+                            view[offset : offset + len(data)] = data
+                            lowered[slot] = base + offset
+                        lowered.append(base)
+                        status = session.calls[index](lowered)
+                        if status:
+                            if not session.arenas:
+                                # Errors are rare: a reset then also clears whatever a guest
+                                # that broke the rules (docs/abi.md) left behind.
+                                session.reset(())
+                            raise failure(status)
+                        if copies:
+                            for _, offset, data, target in buffers:
+                                if target is not None:
+                                    target[:] = view[offset : offset + len(data)]
+                        if plain is not None:
+                            result = plain(view)[0]
+                        else:
+                            result = None if read is None else read(view, 0, None)
+                        if block[0] != core.resets:
+                            raise reset_during_call()
+                        return result
                     finally:
-                        if staging.dirty:
-                            staging.wipe(own=True)
-            finally:
-                if scrubs:
-                    _scrub(buffers)
+                        # Our own bytes, even if a reset struck meanwhile: the arena's free
+                        # memory must read as zeros again.
+                        staging.wipe(own=True)
+                finally:
+                    if staging.dirty:
+                        staging.wipe(own=True)
 
-        call = call_staged if staged else call_in_arena
+        def reset_during_call() -> GuestError:
+            return GuestError(
+                f"{guest_name}: {spec.python_name}(): the arena was reset during the call (by "
+                "a signal handler or __del__ on this thread), so its inputs were lost; call it "
+                "again"
+            )
+
+        if staged:
+            # The common case written out for these parameters (_boundgen.py); it hands
+            # everything else to dispatch().
+            forms = tuple(_boundgen.form(param.type) for param in spec.params)
+            result_kind = "plain" if plain is not None else "none" if read is None else "read"
+            namespace: dict[str, Any] = {
+                "arrange": functools.partial(_arrange, spec.python_name, names),
+                "local": local,
+                "dispatch": dispatch,
+                "failure": failure,
+                "plain": plain,
+                "read": read,
+                "reset_during_call": reset_during_call,
+                "scrub": _scrub,
+                "INDEX": index,
+                "RETAINED_MEMORY": RETAINED_MEMORY,
+                "LARGEST": LARGEST,
+                "PAGE": PAGE,
+                "ZEROS": ZEROS,
+            }
+            for k, (shape, param, convert) in enumerate(zip(forms, spec.params, converters)):
+                if shape[0] in ("int", "scalar"):
+                    namespace[f"lift{k}"] = _lift(convert)
+                elif shape[0] == "bytes":
+                    label = f"{spec.python_name}(): {param.python_name}"
+                    namespace[f"view{k}"] = functools.partial(byte_view, what=label)
+                else:
+                    namespace[f"convert{k}"] = convert
+            call = _boundgen.staged_call(forms, result_kind, namespace)
+        else:
+            call = call_in_arena
 
         call.__name__ = call.__qualname__ = spec.python_name
         call.__doc__ = spec.doc or None
@@ -729,6 +731,17 @@ class Bound:
         """The guest and its functions."""
         functions = ", ".join(f.python_name for f in self._interface.functions)
         return f"<wasmext.Bound {self._guest.name}: {functions}>"
+
+
+def _lift(convert: Converter) -> Callable[[object], int]:
+    """A scalar parameter's converter as a function of the value alone: its lowered value."""
+
+    def lift(value: object) -> int:
+        lowered: list[int] = []
+        convert(value, lowered, [], 0)
+        return lowered[0]
+
+    return lift
 
 
 def _scrub(buffers: Buffers) -> None:
