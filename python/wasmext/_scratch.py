@@ -34,11 +34,12 @@ from .errors import GuestMemoryError
 if TYPE_CHECKING:
     from ._core import Core
 
-__all__ = ["PAGE", "Scratch"]
+__all__ = ["PAGE", "ZEROS", "Scratch"]
 
 PAGE = 65536
 # Sliced as bytes, not through a memoryview: the copy of a small slice costs less than a view.
-_ZEROS = bytes(PAGE)
+#: A page of zeros, copied from to wipe (cheaper than a memset for small sizes).
+ZEROS = bytes(PAGE)
 _EMPTY = (0, 0, 0, memoryview(bytearray()))
 
 
@@ -100,7 +101,7 @@ class Scratch:
             return
         _, _, host, view = self.block
         if size <= PAGE:
-            view[:size] = _ZEROS[:size]
+            view[:size] = ZEROS[:size]
         else:
             ctypes.memset(host, 0, size)
         self.dirty = 0

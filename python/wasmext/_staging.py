@@ -27,7 +27,7 @@ from __future__ import annotations
 import ctypes
 from typing import TYPE_CHECKING, Callable
 
-from ._scratch import PAGE
+from ._scratch import PAGE, ZEROS
 from .errors import GuestError, GuestMemoryError
 
 if TYPE_CHECKING:
@@ -43,8 +43,6 @@ __all__ = ["LARGEST", "ZEROS", "Staging"]
 LARGEST = 1 << 20
 
 _SMALLEST = 1024
-#: A page of zeros to wipe from (sliced as bytes: for a small wipe, cheaper than a view).
-ZEROS = bytes(PAGE)
 #: (reset count when allocated, guest address, capacity, writable view): never valid.
 _NONE = (-1, 0, 0, memoryview(bytearray()))
 
