@@ -50,6 +50,7 @@ import textwrap
 from types import CodeType, FunctionType
 from typing import Any, Callable
 
+from ._callgen import SourceLines, indent
 from ._interface import SCALARS, ParamType
 
 __all__ = ["Form", "form", "source", "staged_call"]
@@ -79,11 +80,6 @@ def form(param: ParamType) -> Form:
         return ("bytes",)
     values = len(param.lowered)
     return ("buffer", values, param.kind == "mut_slice", param.kind == "str")
-
-
-def _indent(text: str, spaces: int) -> str:
-    pad = " " * spaces
-    return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
 
 
 def source(forms: tuple[Form, ...], result: str) -> str:
@@ -176,15 +172,15 @@ def source(forms: tuple[Form, ...], result: str) -> str:
         "            staging.dirty = size\n"
         "            base = block[1]\n"
         "            view = block[3]\n"
-        + _indent("".join(copies_in), 12)
+        + indent("".join(copies_in), 12)
         + f"            status = session.calls[INDEX]([{', '.join([*passed, 'base'])}])\n"
         "            if status:\n"
         "                if not session.arenas:\n"
         "                    # A reset also clears whatever a guest that broke the rules left.\n"
         "                    session.reset(())\n"
         "                raise failure(status)\n"
-        + _indent("".join(copies_back), 12)
-        + _indent(read, 12)
+        + indent("".join(copies_back), 12)
+        + indent(read, 12)
         + "            if block[0] != core.resets:\n"
         "                # A reset struck since the block was checked (a signal handler's, on\n"
         "                # this thread): the guest may have read wiped inputs, or we a wiped\n"
@@ -207,30 +203,17 @@ def source(forms: tuple[Form, ...], result: str) -> str:
     conversions = "".join(lines[head:])
     text = "".join(lines[:head])
     if not scrubs:
-        return text + "    size = 16\n" + conversions + _indent(body, 4)
+        return text + "    size = 16\n" + conversions + indent(body, 4)
     # The call's own UTF-8 copies of strs are zeroed whatever happens, from the conversion of
     # the first parameter on (a later one may be refused).
     made = "".join(f"    b{k} = []\n" for k in scrubs)
     zeroed = "".join(f"        scrub(b{k})\n" for k in scrubs)
     inner = "size = 16\n" + textwrap.dedent(conversions) + body
-    return text + made + "    try:\n" + _indent(inner, 8) + "    finally:\n" + zeroed
-
-
-class _Lines:
-    """The loader :func:`linecache.lazycache` looks for: the generated source's lines."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def get_source(self, name: str) -> str:
-        """The source, whatever the name."""
-        return self.text
+    return text + made + "    try:\n" + indent(inner, 8) + "    finally:\n" + zeroed
 
 
 @functools.cache
-def _compiled(forms: tuple[Form, ...], result: str) -> tuple[CodeType, _Lines]:
+def _compiled(forms: tuple[Form, ...], result: str) -> tuple[CodeType, SourceLines]:
     text = source(forms, result)
     # A file name inside the package: tools that tell the runtime's frames by their file (the
     # fault injector of the tests) see these as the runtime's; tracebacks get the lines from
@@ -239,7 +222,7 @@ def _compiled(forms: tuple[Form, ...], result: str) -> tuple[CodeType, _Lines]:
     filename = os.path.join(os.path.dirname(__file__), f"<bound call ({shape}) -> {result}>")
     call = compile(text, filename, "exec").co_consts
     code = next(c for c in call if isinstance(c, CodeType))
-    return code, _Lines(text)
+    return code, SourceLines(text)
 
 
 def staged_call(forms: tuple[Form, ...], result: str, names: dict[str, Any]) -> Callable[..., Any]:

@@ -63,7 +63,7 @@ from . import _interrupts
 from ._interrupts import thread_calls
 from ._stack import thread_stack
 
-__all__ = ["MISSING", "call_methods"]
+__all__ = ["MISSING", "SourceLines", "call_methods", "indent"]
 
 #: The default of every parameter of a generated ``__call__``: an argument not given.
 MISSING: Any = object()
@@ -140,7 +140,8 @@ finally:
 """
 
 
-def _indent(text: str, spaces: int) -> str:
+def indent(text: str, spaces: int) -> str:
+    """``text`` with ``spaces`` more spaces before every line that is not blank."""
     pad = " " * spaces
     return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
 
@@ -168,14 +169,14 @@ def method_source(
     if method == "_call_trusted":
         targets = ", ".join(names) if len(names) > 1 else f"({names[0]},)" if names else ""
         unpack = f"    {targets} = args\n" if names else ""
-        return "def _call_trusted(self, args):\n" + unpack + _TRUSTED.format(body=_indent(body, 4))
+        return "def _call_trusted(self, args):\n" + unpack + _TRUSTED.format(body=indent(body, 4))
     checks = "".join(
         _CHECK.format(a=a, index=index, low=_RANGES[kind][0], high=_RANGES[kind][1])
         for index, (a, kind) in enumerate(zip(names, params))
     )
     defaults = "".join(f"{a}=MISSING, " for a in names)
     return f"def __call__(self, {defaults}/, *extra):\n" + _ENTER.format(
-        count=len(names), checks=checks, body=_indent(body, 8)
+        count=len(names), checks=checks, body=indent(body, 8)
     )
 
 
@@ -184,8 +185,12 @@ def source(params: tuple[str, ...], results: tuple[str, ...], guarded: bool) -> 
     return "\n\n".join(method_source(params, results, guarded, m) for m in METHODS)
 
 
-class _Lines:
-    """The loader :func:`linecache.lazycache` looks for: a generated method's source lines."""
+class SourceLines:
+    """The loader :func:`linecache.lazycache` looks for: generated code's source lines.
+
+    Put in the generated code's globals as ``__loader__`` (with ``__name__``), it gives a
+    traceback the lines of code that has no file.
+    """
 
     __slots__ = ("text",)
 
@@ -193,7 +198,7 @@ class _Lines:
         self.text = text
 
     def get_source(self, name: str) -> str:
-        """The source, whatever the name (one loader per compiled method)."""
+        """The source, whatever the name (one loader per piece of generated code)."""
         return self.text
 
 
@@ -211,7 +216,7 @@ def compiled(
     filename = os.path.join(os.path.dirname(__file__), f"<{kind}{method} {signature}>")
     namespace: dict[str, Any] = {
         "__name__": __name__,
-        "__loader__": _Lines(text),
+        "__loader__": SourceLines(text),
         "MISSING": MISSING,
         "thread_stack": thread_stack,
         "thread_calls": thread_calls,
