@@ -108,7 +108,9 @@ FUNCTIONS = """
     (i32.store (local.get $out) (local.get $p))
     (i32.store offset=8 (local.get $out) (local.get $len))
     (i32.const 0))
-  (func (export "checksum") (param $data i32) (param $len i32) (param $out i32) (result i32)
+  (export "text_sum" (func $checksum))
+  (func $checksum (export "checksum") (param $data i32) (param $len i32) (param $out i32)
+                  (result i32)
     (local $i i32) (local $sum i32)
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
@@ -335,6 +337,7 @@ INTERFACE: dict[str, Any] = {
         _fn("scale", [("values", "&mut [i32]"), ("factor", "i32")], "()", "Multiplies in place."),
         _fn("sum_f64", [("values", "&[f64]")], "f64", "The sum."),
         _fn("greet", [("name", "&str")], "String", "A greeting for `name`."),
+        _fn("text_sum", [("text", "&str")], "u32", "The sum of the UTF-8 bytes of `text`."),
         _fn("find", [("data", "&[u8]"), ("byte", "u8")], "Option<u32>", "Where `byte` is."),
         _fn("maybe_sqrt", [("x", "f64")], "Option<f64>", "The square root, if there is one."),
         _fn("divide", [("a", "i32"), ("b", "i32")], "i32", "`a / b`.", "MathError"),

@@ -174,6 +174,16 @@ def test_strings(bound: Bound) -> None:
         bound.greet(b"abc")
 
 
+def test_strings_in_a_one_call_function(bound: Bound) -> None:
+    # A str to a function whose result is not a vector: the staged call, not the arena's.
+    for text in ("wörld", "", "🦀" * 1000):
+        assert bound.text_sum(text) == sum(text.encode()), text
+    with pytest.raises(InvalidInput, match=r"text_sum\(\): text cannot be encoded as UTF-8"):
+        bound.text_sum("\ud800")
+    with pytest.raises(InvalidType, match=r"text_sum\(\): text must be a str, not bytes"):
+        bound.text_sum(b"abc")
+
+
 def test_options(bound: Bound) -> None:
     assert bound.find(b"abc", ord("c")) == 2
     assert bound.find(b"abc", 0) is None

@@ -139,6 +139,7 @@ def test_nothing_of_a_call_is_left_between_calls(guest: Guest) -> None:
     assert bound.key_sum(key) == sum(key)
     assert bound.echo_u64(number) == number
     bound.bump_u8(values)
+    assert bound.text_sum(text) == sum(text.encode())
     assert bound.find(secret[:64], secret[63]) is not None
     with pytest.raises(bound.DivideByZero):
         bound.divide(int.from_bytes(secret[:4], "little") >> 1, 0)
