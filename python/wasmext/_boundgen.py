@@ -45,12 +45,10 @@ globals (its converters, its index, its reader).
 from __future__ import annotations
 
 import functools
-import os
-import textwrap
 from types import CodeType, FunctionType
 from typing import Any, Callable
 
-from ._callgen import SourceLines, indent
+from ._callgen import SourceLines, compile_in_package, indent
 from ._interface import SCALARS, ParamType
 
 __all__ = ["Form", "form", "source", "staged_call"]
@@ -86,16 +84,16 @@ def source(forms: tuple[Form, ...], result: str) -> str:
     """The source of the call for parameters of ``forms`` and a result of kind ``result``."""
     count = len(forms)
     names = [f"a{k}" for k in range(count)]
-    lines = [
+    header = [
         "def call(*args, **kwargs):\n",
         f"    if kwargs or len(args) != {count}:\n",
         "        args = arrange(args, kwargs)\n",
     ]
     if count == 1:
-        lines.append("    (a0,) = args\n")
+        header.append("    (a0,) = args\n")
     elif count:
-        lines.append(f"    {', '.join(names)} = args\n")
-    head = len(lines)
+        header.append(f"    {', '.join(names)} = args\n")
+    lines = ["size = 16\n"]  # the conversions, at the body's indentation
     lowered: list[str] = []  # the generic layout: pointers as offsets
     buffers: list[str] = []
     passed: list[str] = []  # what the guest gets
@@ -106,37 +104,36 @@ def source(forms: tuple[Form, ...], result: str) -> str:
         a = f"a{k}"
         if shape[0] == "int":
             _, low, high, mask = shape
-            lines.append(f"    if type({a}) is not int or not {low} <= {a} <= {high}:\n")
-            lines.append(f"        {a} = lift{k}({a})\n")
+            lines.append(f"if type({a}) is not int or not {low} <= {a} <= {high}:\n")
+            lines.append(f"    {a} = lift{k}({a})\n")
             value = f"{a} & {mask}" if mask else a
             lowered.append(value)
             passed.append(value)
             continue
         if shape[0] == "scalar":
-            lines.append(f"    v{k} = lift{k}({a})\n")
+            lines.append(f"v{k} = lift{k}({a})\n")
             lowered.append(f"v{k}")
             passed.append(f"v{k}")
             continue
         if shape[0] == "bytes":
-            lines.append(f"    d{k} = {a} if type({a}) is bytes else view{k}({a})\n")
-            lines.append(f"    n{k} = len(d{k})\n")
+            lines.append(f"d{k} = {a} if type({a}) is bytes else view{k}({a})\n")
+            lines.append(f"n{k} = len(d{k})\n")
+            lines.append(f"o{k} = size\n")
+            lines.append(f"size += (n{k} + 7) & -8\n")
             length, target = f"n{k}", "None"
             values = 2
         else:
             _, values, writable, scrubbed = shape
-            lines.append(f"    l{k} = []\n")
+            lines.append(f"l{k} = []\n")
             if not scrubbed:  # a scrubbed one's list is made before anything can fail
-                lines.append(f"    b{k} = []\n")
-            lines.append(f"    size = convert{k}({a}, l{k}, b{k}, size)\n")
-            lines.append(f"    _, o{k}, d{k}, t{k} = b{k}[0]\n")
+                lines.append(f"b{k} = []\n")
+            lines.append(f"size = convert{k}({a}, l{k}, b{k}, size)\n")
+            lines.append(f"_, o{k}, d{k}, t{k} = b{k}[0]\n")
             length, target = f"len(d{k})", f"t{k}"
             if writable:
                 copies_back.append(f"t{k}[:] = view[o{k} : o{k} + {length}]\n")
             if scrubbed:
                 scrubs.append(k)
-        if shape[0] == "bytes":
-            lines.append(f"    o{k} = size\n")
-            lines.append(f"    size += (n{k} + 7) & -8\n")
         buffers.append(f"({len(lowered)}, o{k}, d{k}, {target})")
         lowered.append(f"o{k}")
         passed.append(f"base + o{k}")
@@ -200,28 +197,22 @@ def source(forms: tuple[Form, ...], result: str) -> str:
         "        if staging.dirty:\n"
         "            staging.wipe(own=True)\n"
     )
-    conversions = "".join(lines[head:])
-    text = "".join(lines[:head])
+    inner = "".join(lines) + body
     if not scrubs:
-        return text + "    size = 16\n" + conversions + indent(body, 4)
+        return "".join(header) + indent(inner, 4)
     # The call's own UTF-8 copies of strs are zeroed whatever happens, from the conversion of
     # the first parameter on (a later one may be refused).
     made = "".join(f"    b{k} = []\n" for k in scrubs)
     zeroed = "".join(f"        scrub(b{k})\n" for k in scrubs)
-    inner = "size = 16\n" + textwrap.dedent(conversions) + body
-    return text + made + "    try:\n" + indent(inner, 8) + "    finally:\n" + zeroed
+    return "".join(header) + made + "    try:\n" + indent(inner, 8) + "    finally:\n" + zeroed
 
 
 @functools.cache
 def _compiled(forms: tuple[Form, ...], result: str) -> tuple[CodeType, SourceLines]:
     text = source(forms, result)
-    # A file name inside the package: tools that tell the runtime's frames by their file (the
-    # fault injector of the tests) see these as the runtime's; tracebacks get the lines from
-    # the loader in the function's globals.
     shape = ", ".join(shape[0] for shape in forms)
-    filename = os.path.join(os.path.dirname(__file__), f"<bound call ({shape}) -> {result}>")
-    call = compile(text, filename, "exec").co_consts
-    code = next(c for c in call if isinstance(c, CodeType))
+    module = compile_in_package(text, f"bound call ({shape}) -> {result}")
+    code = next(c for c in module.co_consts if isinstance(c, CodeType))
     return code, SourceLines(text)
 
 

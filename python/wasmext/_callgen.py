@@ -56,14 +56,14 @@ from __future__ import annotations
 
 import functools
 import os
-from types import MethodType
+from types import CodeType, MethodType
 from typing import Any, Callable
 
 from . import _interrupts
 from ._interrupts import thread_calls
 from ._stack import thread_stack
 
-__all__ = ["MISSING", "SourceLines", "call_methods", "indent"]
+__all__ = ["MISSING", "SourceLines", "call_methods", "compile_in_package", "indent"]
 
 #: The default of every parameter of a generated ``__call__``: an argument not given.
 MISSING: Any = object()
@@ -202,18 +202,25 @@ class SourceLines:
         return self.text
 
 
+def compile_in_package(text: str, label: str) -> CodeType:
+    """Generated ``text`` compiled as if from a file ``<label>`` inside the package.
+
+    Tools that tell the runtime's frames by their file (the fault injector of the tests) see
+    the generated code as the runtime's; tracebacks get its lines from a :class:`SourceLines`
+    in the globals it runs with.
+    """
+    return compile(text, os.path.join(os.path.dirname(__file__), f"<{label}>"), "exec")
+
+
 @functools.cache
 def compiled(
     params: tuple[str, ...], results: tuple[str, ...], guarded: bool, method: str
 ) -> Callable[..., Any]:
     """One of :data:`METHODS` for one signature, compiled once per process."""
     text = method_source(params, results, guarded, method)
-    # A file name inside the package: tracebacks show the generated lines (through the
-    # loader), and tools that tell the runtime's frames by their file (the fault injector of
-    # the tests) see these as the runtime's.
     kind = "guarded " if guarded else ""
     signature = f"({', '.join(params)}) -> ({', '.join(results)})"
-    filename = os.path.join(os.path.dirname(__file__), f"<{kind}{method} {signature}>")
+    code = compile_in_package(text, f"{kind}{method} {signature}")
     namespace: dict[str, Any] = {
         "__name__": __name__,
         "__loader__": SourceLines(text),
@@ -224,7 +231,7 @@ def compiled(
         "outlived": _interrupts.outlived,
         "poke": _interrupts.poke_if_asleep,
     }
-    exec(compile(text, filename, "exec"), namespace)
+    exec(code, namespace)
     function: Callable[..., Any] = namespace[method]
     return function
 
