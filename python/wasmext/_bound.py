@@ -41,8 +41,8 @@ from ._interface import (
     find,
     parse,
 )
-from ._scratch import PAGE
-from ._staging import LARGEST, ZEROS
+from ._scratch import PAGE, ZEROS
+from ._staging import LARGEST
 from ._values import byte_view, exact_int
 from .errors import (
     GuestError,

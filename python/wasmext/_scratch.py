@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["PAGE", "ZEROS", "Scratch"]
 
 PAGE = 65536
-# Sliced as bytes, not through a memoryview: the copy of a small slice costs less than a view.
-#: A page of zeros, copied from to wipe (cheaper than a memset for small sizes).
+#: A page of zeros that wipes copy from: sliced as bytes, not through a memoryview, since the
+#: copy of a small slice costs less than a view (and than a memset).
 ZEROS = bytes(PAGE)
 _EMPTY = (0, 0, 0, memoryview(bytearray()))
 

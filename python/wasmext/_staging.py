@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from ._core import Core
 
-__all__ = ["LARGEST", "ZEROS", "Staging"]
+__all__ = ["LARGEST", "Staging"]
 
 #: The largest block kept across calls. A call that needs more allocates for itself and
 #: resets, as vector calls do: a big block held for good would pin its memory, and the one
